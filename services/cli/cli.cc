@@ -1,0 +1,113 @@
+#include "cli.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "ailab/status/status.h"
+
+namespace ailab::cli {
+namespace {
+
+std::vector<Command>& Registry() {
+  static auto* commands = new std::vector<Command>();
+  return *commands;
+}
+
+}  // namespace
+
+bool Args::Has(absl::string_view key) const { return options_.count(std::string(key)) > 0; }
+
+std::string Args::Get(absl::string_view key, absl::string_view fallback) const {
+  auto it = options_.find(std::string(key));
+  if (it == options_.end() || it->second.empty()) return std::string(fallback);
+  return it->second.back();
+}
+
+std::vector<std::string> Args::GetAll(absl::string_view key) const {
+  auto it = options_.find(std::string(key));
+  return it == options_.end() ? std::vector<std::string>() : it->second;
+}
+
+absl::StatusOr<std::string> Args::Require(absl::string_view key) const {
+  if (!Has(key) || Get(key).empty()) {
+    return InvalidArgument("MISSING_OPTION", key,
+                           absl::StrCat("option --", key, " is required; see `ailab help`"));
+  }
+  return Get(key);
+}
+
+absl::StatusOr<int64_t> Args::GetInt(absl::string_view key, int64_t fallback) const {
+  if (!Has(key)) return fallback;
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(Get(key), &value)) {
+    return InvalidArgument("INVALID_OPTION", key,
+                           absl::StrCat("option --", key, " must be an integer, got \"",
+                                        Get(key), "\""));
+  }
+  return value;
+}
+
+absl::StatusOr<double> Args::GetDouble(absl::string_view key, double fallback) const {
+  if (!Has(key)) return fallback;
+  double value = 0;
+  if (!absl::SimpleAtod(Get(key), &value)) {
+    return InvalidArgument("INVALID_OPTION", key,
+                           absl::StrCat("option --", key, " must be a number, got \"", Get(key),
+                                        "\""));
+  }
+  return value;
+}
+
+Args ParseArgs(const std::vector<std::string>& words) {
+  std::map<std::string, std::vector<std::string>> options;
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (word.rfind("--", 0) != 0 || word.size() == 2) {
+      positional.push_back(word);
+      continue;
+    }
+    std::string body = word.substr(2);
+    size_t eq = body.find('=');
+    if (eq != std::string::npos) {
+      options[body.substr(0, eq)].push_back(body.substr(eq + 1));
+    } else if (i + 1 < words.size() && words[i + 1].rfind("--", 0) != 0) {
+      options[body].push_back(words[++i]);
+    } else {
+      options[body].push_back("true");
+    }
+  }
+  return Args(std::move(options), std::move(positional));
+}
+
+bool RegisterCommand(Command command) {
+  Registry().push_back(std::move(command));
+  return true;
+}
+
+std::vector<Command> Commands() {
+  std::vector<Command> commands = Registry();
+  std::sort(commands.begin(), commands.end(), [](const Command& a, const Command& b) {
+    return std::tie(a.group, a.name) < std::tie(b.group, b.name);
+  });
+  return commands;
+}
+
+std::string ServiceAddress(const Args& args, absl::string_view service) {
+  std::string key = absl::StrCat(service, "_address");
+  if (args.Has(key)) return args.Get(key);
+  std::string env = absl::StrCat("AILAB_", absl::AsciiStrToUpper(key));
+  if (const char* value = std::getenv(env.c_str())) return value;
+  static const std::map<std::string, std::string> kDefaults = {
+      {"catalog", "127.0.0.1:7101"},   {"ingest", "127.0.0.1:7102"},
+      {"annotation", "127.0.0.1:7103"}, {"training", "127.0.0.1:7104"},
+      {"inference", "127.0.0.1:7105"},  {"evaluation", "127.0.0.1:7106"},
+      {"worker", "127.0.0.1:7107"}};
+  auto it = kDefaults.find(std::string(service));
+  return it == kDefaults.end() ? std::string() : it->second;
+}
+
+}  // namespace ailab::cli

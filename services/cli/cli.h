@@ -1,0 +1,80 @@
+// The `ailab` command-line client: a gRPC client of every service, for people,
+// scripts and pipelines.
+//
+//   ailab <group> <command> [--key=value | --key value | --flag] ...
+//
+// Each area registers its commands from its own file (commands_<area>.cc) with
+// AILAB_CLI_COMMAND. A command prints its result on standard output (JSON where a
+// program reads it) and returns a process exit code; errors go to standard error as
+// "error: <message>" and exit 1 (2 for a usage error).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ailab::cli {
+
+// Parsed arguments of one command.
+class Args {
+ public:
+  Args(std::map<std::string, std::vector<std::string>> options,
+       std::vector<std::string> positional)
+      : options_(std::move(options)), positional_(std::move(positional)) {}
+
+  // Returns true when --key was given.
+  bool Has(absl::string_view key) const;
+  // Returns the last value of --key, or `fallback`.
+  std::string Get(absl::string_view key, absl::string_view fallback = "") const;
+  // Returns every value of a repeated --key.
+  std::vector<std::string> GetAll(absl::string_view key) const;
+  // Returns the value of a required --key, or INVALID_ARGUMENT naming it.
+  absl::StatusOr<std::string> Require(absl::string_view key) const;
+  // Returns --key as an integer or a double, or INVALID_ARGUMENT naming it.
+  absl::StatusOr<int64_t> GetInt(absl::string_view key, int64_t fallback) const;
+  absl::StatusOr<double> GetDouble(absl::string_view key, double fallback) const;
+  // Positional arguments after the command name.
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::map<std::string, std::vector<std::string>> options_;
+  std::vector<std::string> positional_;
+};
+
+// Parses `--key=value`, `--key value` and bare `--flag` (value "true") options.
+Args ParseArgs(const std::vector<std::string>& words);
+
+// One registered command.
+struct Command {
+  std::string group;    // for example "catalog"
+  std::string name;     // for example "list"
+  std::string summary;  // one line for `ailab help`
+  std::string usage;    // options, for `ailab help <group> <command>`
+  std::function<absl::Status(const Args&)> run;
+};
+
+// Registers `command`; called from static initialisers through AILAB_CLI_COMMAND.
+bool RegisterCommand(Command command);
+
+// Returns every registered command, sorted by group and name.
+std::vector<Command> Commands();
+
+// Address of a service from --<service>_address, AILAB_<SERVICE>_ADDRESS or the
+// default port on 127.0.0.1 (see docs/development.md).
+std::string ServiceAddress(const Args& args, absl::string_view service);
+
+}  // namespace ailab::cli
+
+#define AILAB_CLI_CONCAT_INNER(a, b) a##b
+#define AILAB_CLI_CONCAT(a, b) AILAB_CLI_CONCAT_INNER(a, b)
+
+// Registers a command at static initialisation:
+//   AILAB_CLI_COMMAND({"catalog", "list", "List use cases", "[--filter=...]", &ListUseCases});
+#define AILAB_CLI_COMMAND(...)                                          \
+  static const bool AILAB_CLI_CONCAT(ailab_cli_registered_, __LINE__) = \
+      ::ailab::cli::RegisterCommand(::ailab::cli::Command __VA_ARGS__)
