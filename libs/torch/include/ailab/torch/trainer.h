@@ -1,0 +1,135 @@
+// LibTorch adapter: training, TorchScript export and prediction for image
+// classification models, with no LibTorch type in this header so that including it
+// stays cheap. LibTorch exceptions (c10::Error and others) never leave this library:
+// every call returns an absl::Status.
+//
+// Inputs are prepared arrays: NumPy .npy files of one-channel float32 images scaled
+// to 0..1 at size x size (the ingest service's ARRAY preparation), read with
+// ailab/imaging/npy.h.
+//
+// Thread safety: Train() and a Predictor may be used from one thread each; a
+// Predictor's Predict() is safe to call from several threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ailab::torch {
+
+// Every option of the training form.
+struct TrainingOptions {
+  // resnet18, resnet34, resnet50, vgg11_bn, vgg16_bn, inception_v3, densenet121.
+  std::string architecture = "resnet18";
+  // Side of the square input in pixels.
+  int image_size = 128;
+  // Number of categories; the model outputs one score per category.
+  int num_classes = 2;
+  // none, flip_rotate (random flips, rotations and small scaling).
+  std::string augmentation = "none";
+  // random, equal (equal class ratios), positives_only (binary tasks).
+  std::string sampling = "random";
+  // cross_entropy, mae, mse, focal (sigmoid focal loss).
+  std::string loss = "cross_entropy";
+  // Path of a weights file to start from (empty: random initialisation).
+  std::string pretrained_weights;
+  int batch_size = 16;
+  double learning_rate = 1e-3;
+  // adam, sgd.
+  std::string optimizer = "adam";
+  int max_epochs = 10;
+  // Epochs without improvement of `metric` before stopping (0: never stop early).
+  int early_stopping_patience = 3;
+  // Smallest change of `metric` that counts as an improvement.
+  double min_improvement = 1e-4;
+  // kappa, linear_kappa, auc, val_loss: what early stopping and model selection watch.
+  std::string metric = "linear_kappa";
+  uint64_t seed = 1;
+  // CPU threads (0: the number of cores).
+  int threads = 0;
+  // cpu, cuda, or auto (CUDA when present).
+  std::string device = "auto";
+};
+
+// One labelled example.
+struct Example {
+  // Path of the .npy array.
+  std::string array_path;
+  // Category index in 0..num_classes-1.
+  int label = 0;
+  // Identifier echoed in predictions (instance name).
+  std::string id;
+};
+
+// Figures of one finished epoch.
+struct EpochReport {
+  int epoch = 0;
+  int64_t step = 0;
+  double train_loss = 0;
+  double val_loss = 0;
+  // Value of TrainingOptions::metric on the validation set.
+  double metric = 0;
+  double val_kappa = 0;
+  double val_linear_kappa = 0;
+  double val_auc = 0;
+};
+
+// Hooks the caller (the worker) gives the trainer.
+struct TrainingCallbacks {
+  // Called after every epoch; returning false stops training (cancelled).
+  std::function<bool(const EpochReport&)> on_epoch;
+  // Polled between steps; returning true stops training within one step.
+  std::function<bool()> should_stop;
+  // Called with the path of the checkpoint written after each epoch.
+  std::function<absl::Status(const std::string& checkpoint_path, int epoch)> on_checkpoint;
+};
+
+// Outcome of a training run.
+struct TrainingResult {
+  // TorchScript file of the best epoch's model, loadable by torch.jit.load.
+  std::string torchscript_path;
+  std::vector<EpochReport> history;
+  int best_epoch = 0;
+  // True when stopped by callbacks rather than by early stopping or max_epochs.
+  bool stopped = false;
+};
+
+// Checks options (known names, positive sizes, sampling rules such as at least 10
+// examples of each class for "equal") against the training examples, returning
+// INVALID_ARGUMENT or FAILED_PRECONDITION with the counts per class.
+absl::Status ValidateOptions(const TrainingOptions& options, const std::vector<Example>& train);
+
+// Trains on `train`, selecting the best epoch on `validation`. Writes checkpoints and
+// the model into `work_dir`. When `resume_checkpoint` is set, continues from it.
+absl::StatusOr<TrainingResult> Train(const TrainingOptions& options,
+                                     const std::vector<Example>& train,
+                                     const std::vector<Example>& validation,
+                                     const std::string& work_dir,
+                                     const std::optional<std::string>& resume_checkpoint,
+                                     const TrainingCallbacks& callbacks);
+
+// A loaded TorchScript model.
+class Predictor {
+ public:
+  // Loads a TorchScript file written by Train() (or any module taking N x 1 x S x S).
+  static absl::StatusOr<std::unique_ptr<Predictor>> Load(const std::string& torchscript_path,
+                                                         int threads = 0);
+  virtual ~Predictor() = default;
+
+  // Returns class probabilities (softmax) for each image; each image is image_size()
+  // squared floats in row order.
+  virtual absl::StatusOr<std::vector<std::vector<float>>> Predict(
+      const std::vector<std::vector<float>>& images) = 0;
+
+  // Input side the model expects.
+  virtual int image_size() const = 0;
+  virtual int num_classes() const = 0;
+};
+
+}  // namespace ailab::torch
