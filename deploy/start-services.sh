@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Starts every service binary of the platform on 127.0.0.1, each in the background
+# with its log in DATA_DIR/log/<service>.log and its pid in DATA_DIR/run/<service>.pid,
+# then waits until all report SERVING. Services already running are left alone.
+#
+#   deploy/start-services.sh [DATA_DIR]      default: var/ in the checkout
+#
+# Needs the servers of deploy/start-infra.sh. Settings come from the environment
+# (AILAB_DATABASE_URL, AILAB_REDIS_ADDRESS, ... see docs/configuration.md); the
+# defaults match deploy/start-infra.sh.
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+data_dir="${1:-$repo_root/var}"
+mkdir -p "$data_dir"
+data_dir="$(cd "$data_dir" && pwd)"
+bin_dir="${AILAB_BIN_DIR:-${AILAB_BUILD_DIR:-$repo_root/build}/bin}"
+log() { echo "start-services: $*" >&2; }
+
+mkdir -p "$data_dir/log" "$data_dir/run" "$data_dir/blobs" "$data_dir/work" "$data_dir/secrets"
+chmod 700 "$data_dir/secrets"
+
+# The de-identification key makes pseudonyms stable across restarts; it is created
+# once per installation and must be kept secret.
+if [ ! -s "$data_dir/secrets/deid.key" ]; then
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$data_dir/secrets/deid.key"
+  chmod 600 "$data_dir/secrets/deid.key"
+fi
+
+export AILAB_DATABASE_URL="${AILAB_DATABASE_URL:-postgresql://ailab@127.0.0.1:${AILAB_PG_PORT:-55432}/ailab}"
+export AILAB_REDIS_ADDRESS="${AILAB_REDIS_ADDRESS:-127.0.0.1:${AILAB_REDIS_PORT:-56379}}"
+export AILAB_BLOB_ROOT="${AILAB_BLOB_ROOT:-$data_dir/blobs}"
+export AILAB_DEID_KEY_FILE="${AILAB_DEID_KEY_FILE:-$data_dir/secrets/deid.key}"
+export AILAB_WORK_DIR="${AILAB_WORK_DIR:-$data_dir/work}"
+
+services=(catalog ingest annotation training inference evaluation worker)
+for service in "${services[@]}"; do
+  binary="$bin_dir/ailab-$service"
+  pid_file="$data_dir/run/$service.pid"
+  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    log "$service already running (pid $(cat "$pid_file"))"
+    continue
+  fi
+  if [ ! -x "$binary" ]; then
+    log "missing $binary; build first with deploy/build.sh"
+    exit 1
+  fi
+  nohup "$binary" >>"$data_dir/log/$service.log" 2>&1 </dev/null &
+  echo $! >"$pid_file"
+  log "started $service (pid $!, log $data_dir/log/$service.log)"
+done
+
+"$bin_dir/ailab" platform status --wait 60 >&2
