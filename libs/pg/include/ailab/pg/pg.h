@@ -63,7 +63,8 @@ class Pool {
   ~Pool();
 
   // Runs `fn` in a read-write transaction on a pooled connection and commits it when
-  // `fn` returns OK. Blocks while all connections are busy.
+  // `fn` returns OK. Blocks while all connections are busy, so `fn` must not call Run
+  // on the same pool. `fn` may run more than once (see the retries above).
   absl::Status Run(const std::function<absl::Status(pqxx::work&)>& fn);
 
   // Same as Run, for functions that produce a value.
@@ -90,8 +91,14 @@ class Pool {
   std::unique_ptr<Impl> impl_;
 };
 
+// Opens a connection to `url`, runs `sql` outside any transaction and closes the
+// connection again. For statements that PostgreSQL does not allow inside a transaction
+// block, such as CREATE DATABASE and DROP DATABASE. Errors map as in Pool::Run.
+absl::Status ExecuteStatement(const std::string& url, const std::string& sql);
+
 // Makes an opaque page token from an offset (base64 of a tagged integer), and reads it
-// back. An unreadable token is INVALID_ARGUMENT naming `page_token`.
+// back. An empty token is offset 0, the first page. An unreadable token is
+// INVALID_ARGUMENT naming `page_token`.
 std::string EncodePageToken(int64_t offset);
 absl::StatusOr<int64_t> DecodePageToken(absl::string_view token);
 

@@ -2,7 +2,10 @@
 //
 // hiredis return codes and reply types never leave this library: every call returns
 // an absl::Status, UNAVAILABLE when the server cannot be reached (the client then
-// reconnects on the next call) and INTERNAL for an unexpected reply.
+// reconnects on the next call) and INTERNAL for an unexpected reply. Error replies map
+// by their code: NOGROUP is NOT_FOUND, WRONGTYPE is FAILED_PRECONDITION, LOADING, BUSY
+// and READONLY are UNAVAILABLE, OOM is RESOURCE_EXHAUSTED, others INVALID_ARGUMENT.
+// The error's ErrorInfo metadata carries the code as "redis_error".
 //
 // A Client holds one connection and serialises calls on it with a mutex, so it is
 // thread-safe but a blocking XREADGROUP holds it for the block time: give blocking
@@ -45,7 +48,8 @@ struct PendingEntry {
 
 class Client {
  public:
-  // Connects to `address` (host:port) within `timeout`.
+  // Connects to `address` (host:port) within `timeout`. Each later reply is awaited for
+  // `timeout` too, plus the block time of XReadGroup.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(const std::string& address,
                                                          absl::Duration timeout = absl::Seconds(5));
   ~Client();
@@ -57,12 +61,14 @@ class Client {
   absl::StatusOr<std::string> XAdd(absl::string_view stream,
                                    const std::vector<std::pair<std::string, std::string>>& fields);
 
-  // XGROUP CREATE stream group $ MKSTREAM; an existing group is not an error.
+  // XGROUP CREATE stream group start_id MKSTREAM; an existing group is not an error.
+  // The default start_id "0" lets the group read entries added before it existed.
   absl::Status EnsureGroup(absl::string_view stream, absl::string_view group,
                            absl::string_view start_id = "0");
 
   // XREADGROUP GROUP group consumer COUNT count BLOCK block STREAMS stream >.
-  // Returns no entries when `block` passes without any.
+  // Returns no entries when `block` passes without any. A zero `block` returns at once
+  // (BLOCK is left out, since Redis reads BLOCK 0 as "wait forever").
   absl::StatusOr<std::vector<StreamEntry>> XReadGroup(absl::string_view stream,
                                                       absl::string_view group,
                                                       absl::string_view consumer, int count,
@@ -100,6 +106,8 @@ class Client {
   absl::Duration timeout_;
   std::mutex mutex_;
   redisContext* context_ = nullptr;
+  // Set after the first connection, so that later ones are logged as reconnects.
+  bool ever_connected_ = false;
 };
 
 }  // namespace ailab::redis
