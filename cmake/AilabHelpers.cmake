@@ -60,6 +60,9 @@ function(ailab_proto_library)
   add_library(ailab::${A_NAME} ALIAS ailab_${A_NAME})
   target_include_directories(ailab_${A_NAME} PUBLIC ${out})
   target_link_libraries(ailab_${A_NAME} PUBLIC protobuf::libprotobuf gRPC::grpc++ ${A_DEPS})
+  # protobuf_generate() (CMake 3.25) names outputs relative to the current source folder;
+  # from proto/ so that ailab/<area>/v1/x.proto becomes proto_gen/ailab/<area>/v1/x.pb.h.
+  set(CMAKE_CURRENT_SOURCE_DIR ${PROJECT_SOURCE_DIR}/proto)
   protobuf_generate(TARGET ailab_${A_NAME} LANGUAGE cpp
     IMPORT_DIRS ${PROJECT_SOURCE_DIR}/proto PROTOC_OUT_DIR ${out})
   protobuf_generate(TARGET ailab_${A_NAME} LANGUAGE grpc
