@@ -222,7 +222,18 @@ absl::Status ServiceProcess::Launch(const std::string& listen) {
     return Internal("LAUNCH_FAILED",
                     absl::StrCat("could not prepare the log or pipes for ", binary_, ": ", error));
   }
-  std::string banner = absl::StrCat("--- starting ", absl::StrJoin(argv_storage, " "), "\n");
+  // The banner masks the values of flags that carry secrets (keys, passwords, tokens).
+  std::vector<std::string> shown;
+  for (const std::string& arg : argv_storage) {
+    size_t eq = arg.find('=');
+    std::string flag = arg.substr(0, eq);
+    bool secret = flag.find("key") != std::string::npos ||
+                  flag.find("secret") != std::string::npos ||
+                  flag.find("password") != std::string::npos ||
+                  flag.find("token") != std::string::npos;
+    shown.push_back(secret && eq != std::string::npos ? flag + "=***" : arg);
+  }
+  std::string banner = absl::StrCat("--- starting ", absl::StrJoin(shown, " "), "\n");
   if (write(log_fd, banner.data(), banner.size()) < 0) {
     // The banner only helps reading the log; the launch goes on without it.
   }
