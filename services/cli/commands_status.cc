@@ -1,4 +1,4 @@
-// `ailab status`: checks every service's gRPC health and reflection.
+// `ailab platform status`: checks every service's gRPC health and reflection.
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
