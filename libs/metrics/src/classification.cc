@@ -1,0 +1,483 @@
+#include "ailab/metrics/classification.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ailab/status/status.h"
+
+namespace ailab::metrics {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double Ratio(int64_t numerator, int64_t denominator) {
+  if (denominator == 0) return kNaN;
+  return static_cast<double>(numerator) / static_cast<double>(denominator);
+}
+
+absl::Status SizeMismatch(absl::string_view left_name, size_t left, absl::string_view right_name,
+                          size_t right) {
+  const std::string left_size = absl::StrCat(left);
+  const std::string right_size = absl::StrCat(right);
+  return InvalidArgument(
+      "SIZE_MISMATCH", left_name,
+      absl::StrCat(left_name, " has ", left, " rows but ", right_name, " has ", right,
+                   "; pass one value per row in both"),
+      {{"left_size", left_size}, {"right_size", right_size}});
+}
+
+// Checks that every label is 0 or 1 and every score is a number.
+absl::Status ValidateBinary(std::span<const int> truth01, std::span<const double> scores) {
+  if (truth01.size() != scores.size()) {
+    return SizeMismatch("truth", truth01.size(), "scores", scores.size());
+  }
+  for (size_t i = 0; i < truth01.size(); ++i) {
+    if (truth01[i] != 0 && truth01[i] != 1) {
+      const std::string row = absl::StrCat(i);
+      const std::string label = absl::StrCat(truth01[i]);
+      return InvalidArgument("INVALID_LABEL", "truth",
+                             absl::StrCat("truth label ", truth01[i], " at row ", i,
+                                          " is not 0 or 1; binary metrics need 0/1 labels"),
+                             {{"row", row}, {"label", label}});
+    }
+    if (std::isnan(scores[i])) {
+      const std::string row = absl::StrCat(i);
+      return InvalidArgument("INVALID_SCORE", "scores",
+                             absl::StrCat("score at row ", i, " is NaN; every score must be a number"),
+                             {{"row", row}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Checks labels 0..num_classes-1 and an n x num_classes matrix of numbers.
+absl::Status ValidateMulticlass(std::span<const int> truth, std::span<const double> probabilities,
+                                int num_classes) {
+  if (num_classes < 2) {
+    const std::string classes = absl::StrCat(num_classes);
+    return InvalidArgument("INVALID_NUM_CLASSES", "num_classes",
+                           absl::StrCat("num_classes is ", num_classes, "; AUC needs at least 2"),
+                           {{"num_classes", classes}});
+  }
+  if (probabilities.size() != truth.size() * static_cast<size_t>(num_classes)) {
+    const std::string expected = absl::StrCat(truth.size() * num_classes);
+    const std::string actual = absl::StrCat(probabilities.size());
+    return InvalidArgument(
+        "SIZE_MISMATCH", "probabilities",
+        absl::StrCat("probabilities has ", probabilities.size(), " values but ", truth.size(),
+                     " rows of ", num_classes, " classes need ", truth.size() * num_classes),
+        {{"expected_size", expected}, {"actual_size", actual}});
+  }
+  for (size_t i = 0; i < truth.size(); ++i) {
+    if (truth[i] < 0 || truth[i] >= num_classes) {
+      const std::string row = absl::StrCat(i);
+      const std::string label = absl::StrCat(truth[i]);
+      return InvalidArgument("INVALID_LABEL", "truth",
+                             absl::StrCat("truth label ", truth[i], " at row ", i,
+                                          " is outside 0..", num_classes - 1),
+                             {{"row", row}, {"label", label}});
+    }
+  }
+  for (size_t i = 0; i < probabilities.size(); ++i) {
+    if (std::isnan(probabilities[i])) {
+      const std::string row = absl::StrCat(i / num_classes);
+      const std::string column = absl::StrCat(i % num_classes);
+      return InvalidArgument("INVALID_SCORE", "probabilities",
+                             absl::StrCat("probability at row ", i / num_classes, " class ",
+                                          i % num_classes, " is NaN"),
+                             {{"row", row}, {"class", column}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AucUndefined(absl::string_view what, int64_t positives, int64_t negatives) {
+  const std::string positive_count = absl::StrCat(positives);
+  const std::string negative_count = absl::StrCat(negatives);
+  return FailedPrecondition(
+      "AUC_UNDEFINED",
+      absl::StrCat(what, " is undefined with ", positives, " positive and ", negatives,
+                   " negative rows; it needs at least one of each"),
+      {{"positives", positive_count}, {"negatives", negative_count}});
+}
+
+// Splits the rows into sorted positive and negative scores, reusing the buffers.
+// `is_positive(i)` and `score(i)` read row i.
+template <typename IsPositive, typename Score>
+void SplitAndSort(size_t n, IsPositive is_positive, Score score, std::vector<double>& positives,
+                  std::vector<double>& negatives) {
+  positives.clear();
+  negatives.clear();
+  for (size_t i = 0; i < n; ++i) {
+    (is_positive(i) ? positives : negatives).push_back(score(i));
+  }
+  std::sort(positives.begin(), positives.end());
+  std::sort(negatives.begin(), negatives.end());
+}
+
+// Mann-Whitney AUC of ascending positive and negative scores, both non-empty.
+double AucOfSorted(const std::vector<double>& positives, const std::vector<double>& negatives) {
+  // Twice the U statistic, as an integer: each positive gains 2 per negative below it
+  // and 1 per negative equal to it.
+  int64_t twice_u = 0;
+  size_t below = 0;
+  size_t not_above = 0;
+  for (double s : positives) {
+    while (below < negatives.size() && negatives[below] < s) ++below;
+    if (not_above < below) not_above = below;
+    while (not_above < negatives.size() && negatives[not_above] <= s) ++not_above;
+    twice_u += static_cast<int64_t>(below + not_above);
+  }
+  return static_cast<double>(twice_u) /
+         (2.0 * static_cast<double>(positives.size()) * static_cast<double>(negatives.size()));
+}
+
+}  // namespace
+
+int64_t ConfusionMatrix::total() const {
+  int64_t sum = 0;
+  for (int64_t count : counts) sum += count;
+  return sum;
+}
+
+absl::StatusOr<ConfusionMatrix> Confusion(std::span<const int> truth, std::span<const int> predicted,
+                                          int num_classes) {
+  if (num_classes < 1) {
+    const std::string classes = absl::StrCat(num_classes);
+    return InvalidArgument("INVALID_NUM_CLASSES", "num_classes",
+                           absl::StrCat("num_classes is ", num_classes, "; it must be at least 1"),
+                           {{"num_classes", classes}});
+  }
+  if (truth.size() != predicted.size()) {
+    return SizeMismatch("truth", truth.size(), "predicted", predicted.size());
+  }
+  ConfusionMatrix cm;
+  cm.num_classes = num_classes;
+  cm.counts.assign(static_cast<size_t>(num_classes) * num_classes, 0);
+  for (size_t i = 0; i < truth.size(); ++i) {
+    const int t = truth[i];
+    const int p = predicted[i];
+    if (t < 0 || t >= num_classes || p < 0 || p >= num_classes) {
+      const bool truth_bad = t < 0 || t >= num_classes;
+      const int label = truth_bad ? t : p;
+      const std::string row = absl::StrCat(i);
+      const std::string label_text = absl::StrCat(label);
+      return InvalidArgument(
+          "INVALID_LABEL", truth_bad ? "truth" : "predicted",
+          absl::StrCat(truth_bad ? "truth" : "predicted", " label ", label, " at row ", i,
+                       " is outside 0..", num_classes - 1),
+          {{"row", row}, {"label", label_text}});
+    }
+    ++cm.counts[static_cast<size_t>(t) * num_classes + p];
+  }
+  return cm;
+}
+
+absl::StatusOr<ConfusionMatrix> ConfusionFromCounts(int num_classes, std::vector<int64_t> counts) {
+  if (num_classes < 1 || counts.size() != static_cast<size_t>(num_classes) * num_classes) {
+    const std::string classes = absl::StrCat(num_classes);
+    const std::string size = absl::StrCat(counts.size());
+    return InvalidArgument("INVALID_CONFUSION_MATRIX", "counts",
+                           absl::StrCat("a confusion matrix of ", num_classes, " classes needs ",
+                                        num_classes, "x", num_classes, " counts, got ",
+                                        counts.size()),
+                           {{"num_classes", classes}, {"size", size}});
+  }
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] < 0) {
+      const std::string cell = absl::StrCat(i);
+      return InvalidArgument(
+          "INVALID_CONFUSION_MATRIX", "counts",
+          absl::StrCat("count ", counts[i], " at row ", i / num_classes, " column ",
+                       i % num_classes, " is negative"),
+          {{"cell", cell}});
+    }
+  }
+  ConfusionMatrix cm;
+  cm.num_classes = num_classes;
+  cm.counts = std::move(counts);
+  return cm;
+}
+
+double CohenKappa(const ConfusionMatrix& cm, Weighting weighting) {
+  const int k = cm.num_classes;
+  std::vector<double> row_totals(k, 0.0);
+  std::vector<double> column_totals(k, 0.0);
+  double total = 0;
+  for (int i = 0; i < k; ++i) {
+    for (int j = 0; j < k; ++j) {
+      const double count = static_cast<double>(cm.at(i, j));
+      row_totals[i] += count;
+      column_totals[j] += count;
+      total += count;
+    }
+  }
+  if (total == 0) return kNaN;
+
+  double observed = 0;
+  double expected = 0;
+  for (int i = 0; i < k; ++i) {
+    for (int j = 0; j < k; ++j) {
+      double weight = 0;
+      switch (weighting) {
+        case Weighting::kNone:
+          weight = i == j ? 0.0 : 1.0;
+          break;
+        case Weighting::kLinear:
+          weight = std::abs(i - j);
+          break;
+        case Weighting::kQuadratic:
+          weight = static_cast<double>(i - j) * (i - j);
+          break;
+      }
+      observed += weight * static_cast<double>(cm.at(i, j));
+      expected += weight * row_totals[i] * column_totals[j] / total;
+    }
+  }
+  if (expected == 0) return kNaN;
+  return 1.0 - observed / expected;
+}
+
+double Accuracy(const ConfusionMatrix& cm) {
+  int64_t diagonal = 0;
+  for (int i = 0; i < cm.num_classes; ++i) diagonal += cm.at(i, i);
+  return Ratio(diagonal, cm.total());
+}
+
+absl::StatusOr<double> BinaryAuc(std::span<const int> truth01, std::span<const double> scores) {
+  AILAB_RETURN_IF_ERROR(ValidateBinary(truth01, scores));
+  std::vector<double> positives;
+  std::vector<double> negatives;
+  SplitAndSort(
+      truth01.size(), [&](size_t i) { return truth01[i] == 1; }, [&](size_t i) { return scores[i]; },
+      positives, negatives);
+  if (positives.empty() || negatives.empty()) {
+    return AucUndefined("AUC", positives.size(), negatives.size());
+  }
+  return AucOfSorted(positives, negatives);
+}
+
+absl::StatusOr<std::vector<double>> OneVsRestAucPerClass(std::span<const int> truth,
+                                                         std::span<const double> probabilities,
+                                                         int num_classes) {
+  AILAB_RETURN_IF_ERROR(ValidateMulticlass(truth, probabilities, num_classes));
+  std::vector<double> aucs;
+  aucs.reserve(num_classes);
+  std::vector<double> positives;
+  std::vector<double> negatives;
+  for (int c = 0; c < num_classes; ++c) {
+    SplitAndSort(
+        truth.size(), [&](size_t i) { return truth[i] == c; },
+        [&](size_t i) { return probabilities[i * num_classes + c]; }, positives, negatives);
+    if (positives.empty() || negatives.empty()) {
+      return Annotate(AucUndefined(absl::StrCat("one-vs-rest AUC of class ", c), positives.size(),
+                                   negatives.size()),
+                      "every class must occur in truth, and not in every row");
+    }
+    aucs.push_back(AucOfSorted(positives, negatives));
+  }
+  return aucs;
+}
+
+absl::StatusOr<double> OneVsRestAuc(std::span<const int> truth,
+                                    std::span<const double> probabilities, int num_classes,
+                                    AucAverage average) {
+  AILAB_ASSIGN_OR_RETURN(std::vector<double> aucs,
+                         OneVsRestAucPerClass(truth, probabilities, num_classes));
+  std::vector<int64_t> prevalence(num_classes, 0);
+  for (int label : truth) ++prevalence[label];
+  double sum = 0;
+  for (int c = 0; c < num_classes; ++c) {
+    if (average == AucAverage::kMacro) {
+      sum += aucs[c] / num_classes;
+    } else {
+      sum += aucs[c] * static_cast<double>(prevalence[c]) / static_cast<double>(truth.size());
+    }
+  }
+  return sum;
+}
+
+absl::StatusOr<std::vector<RocPoint>> RocCurve(std::span<const int> truth01,
+                                               std::span<const double> scores,
+                                               bool drop_intermediate) {
+  AILAB_RETURN_IF_ERROR(ValidateBinary(truth01, scores));
+  std::vector<double> positives;
+  std::vector<double> negatives;
+  SplitAndSort(
+      truth01.size(), [&](size_t i) { return truth01[i] == 1; }, [&](size_t i) { return scores[i]; },
+      positives, negatives);
+  if (positives.empty() || negatives.empty()) {
+    return AucUndefined("the ROC curve", positives.size(), negatives.size());
+  }
+
+  // Walk distinct scores from the highest down; at each, count the rows at or above it.
+  struct Step {
+    int64_t tp;
+    int64_t fp;
+    double threshold;
+  };
+  std::vector<Step> steps;
+  size_t pos_left = positives.size();  // positives[0, pos_left) are not yet counted
+  size_t neg_left = negatives.size();
+  while (pos_left > 0 || neg_left > 0) {
+    double threshold = -std::numeric_limits<double>::infinity();
+    if (pos_left > 0) threshold = positives[pos_left - 1];
+    if (neg_left > 0) threshold = std::max(threshold, negatives[neg_left - 1]);
+    while (pos_left > 0 && positives[pos_left - 1] == threshold) --pos_left;
+    while (neg_left > 0 && negatives[neg_left - 1] == threshold) --neg_left;
+    steps.push_back({static_cast<int64_t>(positives.size() - pos_left),
+                     static_cast<int64_t>(negatives.size() - neg_left), threshold});
+  }
+
+  // scikit-learn keeps the ends and every point where the second difference of the
+  // TP or FP counts is non-zero, that is where the curve bends.
+  std::vector<Step> kept;
+  if (drop_intermediate && steps.size() > 2) {
+    kept.reserve(steps.size());
+    kept.push_back(steps.front());
+    for (size_t i = 1; i + 1 < steps.size(); ++i) {
+      const int64_t tp_bend = steps[i + 1].tp - 2 * steps[i].tp + steps[i - 1].tp;
+      const int64_t fp_bend = steps[i + 1].fp - 2 * steps[i].fp + steps[i - 1].fp;
+      if (tp_bend != 0 || fp_bend != 0) kept.push_back(steps[i]);
+    }
+    kept.push_back(steps.back());
+  } else {
+    kept = std::move(steps);
+  }
+
+  std::vector<RocPoint> points;
+  points.reserve(kept.size() + 1);
+  points.push_back({0.0, 0.0, std::numeric_limits<double>::infinity()});
+  const double p = static_cast<double>(positives.size());
+  const double n = static_cast<double>(negatives.size());
+  for (const Step& step : kept) {
+    points.push_back({static_cast<double>(step.fp) / n, static_cast<double>(step.tp) / p,
+                      step.threshold});
+  }
+  return points;
+}
+
+absl::StatusOr<ThresholdMetrics> SensitivitySpecificity(std::span<const int> truth01,
+                                                        std::span<const double> scores,
+                                                        double threshold) {
+  if (std::isnan(threshold)) {
+    return InvalidArgument("INVALID_THRESHOLD", "threshold",
+                           "threshold is NaN; pass a number such as 0.5");
+  }
+  AILAB_RETURN_IF_ERROR(ValidateBinary(truth01, scores));
+  ThresholdMetrics m;
+  m.threshold = threshold;
+  for (size_t i = 0; i < truth01.size(); ++i) {
+    const bool called_positive = scores[i] >= threshold;
+    if (truth01[i] == 1) {
+      ++(called_positive ? m.true_positives : m.false_negatives);
+    } else {
+      ++(called_positive ? m.false_positives : m.true_negatives);
+    }
+  }
+  m.sensitivity = Ratio(m.true_positives, m.true_positives + m.false_negatives);
+  m.specificity = Ratio(m.true_negatives, m.true_negatives + m.false_positives);
+  m.ppv = Ratio(m.true_positives, m.true_positives + m.false_positives);
+  m.npv = Ratio(m.true_negatives, m.true_negatives + m.false_negatives);
+  m.f1 = Ratio(2 * m.true_positives, 2 * m.true_positives + m.false_positives + m.false_negatives);
+  m.accuracy = Ratio(m.true_positives + m.true_negatives, static_cast<int64_t>(truth01.size()));
+  return m;
+}
+
+absl::StatusOr<std::vector<int>> Argmax(std::span<const double> probabilities, int num_classes) {
+  if (num_classes < 1 || probabilities.size() % num_classes != 0) {
+    const std::string classes = absl::StrCat(num_classes);
+    const std::string size = absl::StrCat(probabilities.size());
+    return InvalidArgument("SIZE_MISMATCH", "probabilities",
+                           absl::StrCat(probabilities.size(), " probabilities do not split into rows of ",
+                                        num_classes, " classes"),
+                           {{"num_classes", classes}, {"size", size}});
+  }
+  const size_t rows = probabilities.size() / num_classes;
+  std::vector<int> labels(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    const double* row = probabilities.data() + r * num_classes;
+    int best = 0;
+    for (int c = 0; c < num_classes; ++c) {
+      if (std::isnan(row[c])) {
+        const std::string row_text = absl::StrCat(r);
+        const std::string class_text = absl::StrCat(c);
+        return InvalidArgument("INVALID_SCORE", "probabilities",
+                               absl::StrCat("probability at row ", r, " class ", c, " is NaN"),
+                               {{"row", row_text}, {"class", class_text}});
+      }
+      if (row[c] > row[best]) best = c;
+    }
+    labels[r] = best;
+  }
+  return labels;
+}
+
+absl::StatusOr<Interval> KappaBootstrapInterval(const ConfusionMatrix& cm, Weighting weighting,
+                                                const BootstrapOptions& options) {
+  if (options.replicates < 1) {
+    const std::string replicates = absl::StrCat(options.replicates);
+    return InvalidArgument("INVALID_REPLICATES", "replicates",
+                           absl::StrCat("replicates is ", options.replicates,
+                                        "; draw at least 1 (1000 is usual)"),
+                           {{"replicates", replicates}});
+  }
+  if (!(options.confidence > 0 && options.confidence < 1)) {
+    const std::string confidence = absl::StrCat(options.confidence);
+    return InvalidArgument("INVALID_CONFIDENCE", "confidence",
+                           absl::StrCat("confidence is ", options.confidence,
+                                        "; pass a level strictly between 0 and 1 such as 0.95"),
+                           {{"confidence", confidence}});
+  }
+  const int64_t total = cm.total();
+  if (total == 0) return Interval{kNaN, kNaN};
+
+  // Multinomial draw as a chain of binomials: cell i gets Binomial(remaining trials,
+  // p_i / remaining probability mass).
+  std::mt19937_64 engine(options.seed);
+  ConfusionMatrix sample;
+  sample.num_classes = cm.num_classes;
+  sample.counts.assign(cm.counts.size(), 0);
+  std::vector<double> kappas;
+  kappas.reserve(options.replicates);
+  for (int r = 0; r < options.replicates; ++r) {
+    int64_t trials_left = total;
+    int64_t mass_left = total;
+    for (size_t cell = 0; cell < cm.counts.size(); ++cell) {
+      const int64_t count = cm.counts[cell];
+      if (trials_left == 0 || count == 0) {
+        sample.counts[cell] = 0;
+      } else if (count == mass_left) {
+        sample.counts[cell] = trials_left;
+      } else {
+        std::binomial_distribution<int64_t> draw(
+            trials_left, static_cast<double>(count) / static_cast<double>(mass_left));
+        sample.counts[cell] = draw(engine);
+      }
+      trials_left -= sample.counts[cell];
+      mass_left -= count;
+    }
+    const double kappa = CohenKappa(sample, weighting);
+    if (!std::isnan(kappa)) kappas.push_back(kappa);
+  }
+  if (kappas.empty()) return Interval{kNaN, kNaN};
+
+  // Percentiles by linear interpolation between order statistics (numpy's default).
+  std::sort(kappas.begin(), kappas.end());
+  auto percentile = [&](double q) {
+    const double position = q * static_cast<double>(kappas.size() - 1);
+    const size_t below = static_cast<size_t>(std::floor(position));
+    const size_t above = std::min(below + 1, kappas.size() - 1);
+    const double fraction = position - static_cast<double>(below);
+    return kappas[below] + fraction * (kappas[above] - kappas[below]);
+  };
+  const double tail = (1.0 - options.confidence) / 2.0;
+  return Interval{percentile(tail), percentile(1.0 - tail)};
+}
+
+}  // namespace ailab::metrics
