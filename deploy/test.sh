@@ -22,7 +22,8 @@ test_data="${AILAB_TEST_DATA_DIR:-$repo_root/var/test}"
 eval "$(deploy/start-infra.sh "$test_data")"
 export AILAB_TEST_DATABASE_URL="$AILAB_DATABASE_URL"
 export AILAB_TEST_REDIS_ADDRESS="$AILAB_REDIS_ADDRESS"
-trap 'deploy/stop-infra.sh "$test_data"' EXIT
+# Stops the test servers on every exit, keeping the exit status of the tests.
+trap 'status=$?; "$repo_root/deploy/stop-infra.sh" "$test_data" || true; exit $status' EXIT
 
 cd "${AILAB_BUILD_DIR:-$repo_root/build}"
 ctest --output-on-failure --timeout 900 -j "${AILAB_TEST_JOBS:-2}" "$@"
