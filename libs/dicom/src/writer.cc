@@ -341,6 +341,7 @@ absl::Status ValidateMammogramHeader(const MammogramHeader& h) {
                          "characters");
     }
   }
+
   if (!IsValidDate(h.study_date)) {
     return HeaderError("study_date", h.study_date, "use a calendar date as YYYYMMDD");
   }
@@ -351,6 +352,7 @@ absl::Status ValidateMammogramHeader(const MammogramHeader& h) {
   if (!IsValidTime(h.study_time)) {
     return HeaderError("study_time", h.study_time, "use HHMMSS");
   }
+
   if (h.patient_sex != "" && h.patient_sex != "F" && h.patient_sex != "M" && h.patient_sex != "O") {
     return HeaderError("patient_sex", h.patient_sex, "use F, M, O or leave it empty");
   }
@@ -359,6 +361,7 @@ absl::Status ValidateMammogramHeader(const MammogramHeader& h) {
                        absl::StrCat(std::min(h.series_number, h.instance_number)),
                        "use a number of 0 or more");
   }
+
   // Maximum lengths of the value representations: PN 64, LO 64, SH 16.
   AILAB_RETURN_IF_ERROR(CheckText("patient_name", h.patient_name, 64));
   AILAB_RETURN_IF_ERROR(CheckText("patient_id", h.patient_id, 64));

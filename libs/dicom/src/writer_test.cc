@@ -4,13 +4,14 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "ailab/status/status.h"
