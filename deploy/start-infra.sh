@@ -25,16 +25,25 @@ if [ "$(id -u)" -eq 0 ]; then
   as_pg=(runuser -u postgres --)
 fi
 
-pg_dir="$data_dir/postgres"
-pg_log="$data_dir/log/postgres.log"
-mkdir -p "$pg_dir" "$data_dir/log" "$data_dir/run"
+pg_root="$data_dir"
+mkdir -p "$data_dir/log" "$data_dir/run"
 if [ "$(id -u)" -eq 0 ]; then
-  chown postgres:postgres "$pg_dir" "$data_dir/run"
-  touch "$pg_log" && chown postgres:postgres "$pg_log"
-  if ! "${as_pg[@]}" test -w "$pg_dir"; then
-    log "the postgres user cannot write $pg_dir; choose a DATA_DIR outside private folders"
-    exit 1
+  # A checkout under a private folder (such as /root) is not reachable by the postgres
+  # user; PostgreSQL's files then live in a folder named after DATA_DIR under /var/tmp.
+  if ! "${as_pg[@]}" test -x "$data_dir"; then
+    pg_root="/var/tmp/ailab-pg-$(printf '%s' "$data_dir" | sha1sum | cut -c1-12)"
+    log "the postgres user cannot reach $data_dir; keeping PostgreSQL's files in $pg_root"
+    mkdir -p "$pg_root/log" "$pg_root/run"
+    echo "$pg_root" >"$data_dir/run/postgres-root"
   fi
+fi
+pg_dir="$pg_root/postgres"
+pg_run="$pg_root/run"
+pg_log="$pg_root/log/postgres.log"
+mkdir -p "$pg_dir"
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres:postgres "$pg_dir" "$pg_run"
+  touch "$pg_log" && chown postgres:postgres "$pg_log"
 fi
 
 if [ ! -f "$pg_dir/PG_VERSION" ]; then
@@ -43,7 +52,7 @@ if [ ! -f "$pg_dir/PG_VERSION" ]; then
   cat >>"$pg_dir/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $pg_port
-unix_socket_directories = '$data_dir/run'
+unix_socket_directories = '$pg_run'
 max_connections = 300
 shared_buffers = 256MB
 CONF

@@ -7,8 +7,10 @@ data_dir="${1:-$repo_root/var}"
 redis_port="${AILAB_REDIS_PORT:-56379}"
 as_pg=()
 [ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
-if [ -f "$data_dir/postgres/PG_VERSION" ]; then
-  "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$data_dir/postgres" -m fast -w stop \
+pg_root="$data_dir"
+[ -f "$data_dir/run/postgres-root" ] && pg_root="$(cat "$data_dir/run/postgres-root")"
+if [ -f "$pg_root/postgres/PG_VERSION" ]; then
+  "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_root/postgres" -m fast -w stop \
     >/dev/null 2>&1 && echo "stop-infra: PostgreSQL stopped" >&2
 fi
 redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 \
