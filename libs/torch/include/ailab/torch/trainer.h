@@ -5,10 +5,12 @@
 //
 // Inputs are prepared arrays: NumPy .npy files of one-channel float32 images scaled
 // to 0..1 at size x size (the ingest service's ARRAY preparation), read with
-// ailab/imaging/npy.h.
+// ailab/imaging/npy.h. uint16 and uint8 arrays are accepted too and divided by 65535
+// and 255. Shapes S x S, 1 x S x S and S x S x 1 are accepted.
 //
-// Thread safety: Train() and a Predictor may be used from one thread each; a
-// Predictor's Predict() is safe to call from several threads.
+// Thread safety: run one Train() at a time per process, since it seeds LibTorch's
+// global generators and sets its thread count. A Predictor's Predict() is safe to call
+// from several threads.
 #pragma once
 
 #include <cstdint>
@@ -33,11 +35,17 @@ struct TrainingOptions {
   int num_classes = 2;
   // none, flip_rotate (random flips, rotations and small scaling).
   std::string augmentation = "none";
-  // random, equal (equal class ratios), positives_only (binary tasks).
+  // random: each example once per epoch. equal: each class equally often, which needs
+  // at least 10 training examples per class. positives_only (binary tasks only): each
+  // epoch takes every positive (class 1) once plus as many randomly drawn negatives.
   std::string sampling = "random";
-  // cross_entropy, mae, mse, focal (sigmoid focal loss).
+  // cross_entropy, mae, mse (on softmax probabilities against one-hot labels), focal
+  // (sigmoid focal loss, alpha 0.25, gamma 2, against one-hot labels).
   std::string loss = "cross_entropy";
-  // Path of a weights file to start from (empty: random initialisation).
+  // Path of a weights file to start from (empty: random initialisation): a dict of
+  // torchvision parameter names to tensors, see docs/pretrained-weights.md. The first
+  // convolution's RGB weights are summed to one channel; the classifier keeps its
+  // random start when its class count differs.
   std::string pretrained_weights;
   int batch_size = 16;
   double learning_rate = 1e-3;
@@ -50,8 +58,10 @@ struct TrainingOptions {
   double min_improvement = 1e-4;
   // kappa, linear_kappa, auc, val_loss: what early stopping and model selection watch.
   std::string metric = "linear_kappa";
+  // Seeds model initialisation, data order, augmentation and dropout. On the CPU the
+  // same seed, options and thread count give the same model.
   uint64_t seed = 1;
-  // CPU threads (0: the number of cores).
+  // CPU threads (0: the number of cores). LibTorch's thread count is process-wide.
   int threads = 0;
   // cpu, cuda, or auto (CUDA when present).
   std::string device = "auto";
@@ -107,6 +117,28 @@ absl::Status ValidateOptions(const TrainingOptions& options, const std::vector<E
 
 // Trains on `train`, selecting the best epoch on `validation`. Writes checkpoints and
 // the model into `work_dir`. When `resume_checkpoint` is set, continues from it.
+// Checks the options with ValidateOptions first; an empty `validation` is
+// FAILED_PRECONDITION, and unreadable or wrongly sized arrays are INVALID_ARGUMENT.
+//
+// After every epoch the trainer overwrites `work_dir`/checkpoint.pt with the model,
+// the optimiser state, the random generator states, the history and the best epoch so
+// far. It then calls on_checkpoint and on_epoch, in that order. An error from
+// on_checkpoint ends the run with that error.
+//
+// Resuming with the same options continues exactly as the uninterrupted run would
+// have, bit for bit on the CPU. The checkpoint must come from the same architecture,
+// image_size, num_classes and optimizer (FAILED_PRECONDITION otherwise). Other options,
+// such as max_epochs, may change.
+//
+// At the end (max_epochs, early stopping, or a stop by the callbacks after at least
+// one epoch) the best epoch's weights are exported to `work_dir`/model.pt. The module
+// returns logits (N x num_classes) for N x 1 x S x S float input; Predictor applies
+// softmax. It carries the attributes architecture, image_size and num_classes.
+//
+// Runs on CUDA device 0 when device is "cuda", or "auto" with CUDA present. While it
+// runs, LibTorch's deterministic algorithms are on, and afterwards the previous
+// settings are restored. On CUDA only cuDNN's deterministic mode is used, so CUDA runs
+// may differ in the last bits.
 absl::StatusOr<TrainingResult> Train(const TrainingOptions& options,
                                      const std::vector<Example>& train,
                                      const std::vector<Example>& validation,
@@ -114,12 +146,24 @@ absl::StatusOr<TrainingResult> Train(const TrainingOptions& options,
                                      const std::optional<std::string>& resume_checkpoint,
                                      const TrainingCallbacks& callbacks);
 
+// Device and thread settings of a Predictor.
+struct PredictorOptions {
+  // CPU threads (0: the number of cores). LibTorch's thread count is process-wide, so
+  // the last Load() or Train() sets it.
+  int threads = 0;
+  // cpu, cuda, or auto (CUDA when present).
+  std::string device = "auto";
+};
+
 // A loaded TorchScript model.
 class Predictor {
  public:
   // Loads a TorchScript file written by Train() (or any module taking N x 1 x S x S).
+  // NOT_FOUND for a missing file, INVALID_ARGUMENT for a file that is not TorchScript.
   static absl::StatusOr<std::unique_ptr<Predictor>> Load(const std::string& torchscript_path,
                                                          int threads = 0);
+  static absl::StatusOr<std::unique_ptr<Predictor>> Load(const std::string& torchscript_path,
+                                                         const PredictorOptions& options);
   virtual ~Predictor() = default;
 
   // Returns class probabilities (softmax) for each image; each image is image_size()
@@ -127,8 +171,10 @@ class Predictor {
   virtual absl::StatusOr<std::vector<std::vector<float>>> Predict(
       const std::vector<std::vector<float>>& images) = 0;
 
-  // Input side the model expects.
+  // Input side the model expects. It is 0 when the file does not record it (a module
+  // not written by Train()), and then images of any square size are passed on.
   virtual int image_size() const = 0;
+  // Number of categories, or 0 when the file does not record it.
   virtual int num_classes() const = 0;
 };
 
