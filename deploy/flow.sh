@@ -48,10 +48,11 @@ step "Ingest: datasets from synthetic and real DICOM"
 for set in train public final; do
   ailab dataset create --id="density-$set" --display_name="Synthetic density ($set)" \
     --use_case="$use_case" >/dev/null
-  ailab ingest upload --dataset="datasets/density-$set" "$work/synth-$set" | tail -n 1
+  ailab ingest upload --dataset="datasets/density-$set" "$work/synth-$set"/*.dcm | tail -n 1
 done
 ailab dataset create --id=real-dicom --display_name="Real DICOM samples" >/dev/null
-ailab ingest upload --dataset=datasets/real-dicom "$repo_root/data/dicom" | tail -n 1
+mapfile -t real_files < <(find "$repo_root/data/dicom" -name '*.dcm' | sort)
+ailab ingest upload --dataset=datasets/real-dicom "${real_files[@]}" | tail -n 1
 
 step "Prepare: patient-level splits, PNGs for annotation and arrays for training"
 ailab ingest split --dataset=datasets/density-train --train=0.6 --validation=0.2 --test=0.2 --seed=7
