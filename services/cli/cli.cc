@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
@@ -94,6 +95,20 @@ std::vector<Command> Commands() {
     return std::tie(a.group, a.name) < std::tie(b.group, b.name);
   });
   return commands;
+}
+
+absl::Status PrintJson(const google::protobuf::Message& message,
+                       google::protobuf::util::JsonPrintOptions options) {
+  options.add_whitespace = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    return Internal("JSON_PRINT_FAILED", absl::StrCat("could not print the response as JSON: ",
+                                                      status.message().ToString()));
+  }
+  std::printf("%s", json.c_str());
+  if (json.empty() || json.back() != '\n') std::printf("\n");
+  return absl::OkStatus();
 }
 
 std::string ServiceAddress(const Args& args, absl::string_view service) {

@@ -17,6 +17,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace ailab::cli {
 
@@ -63,6 +65,12 @@ bool RegisterCommand(Command command);
 
 // Returns every registered command, sorted by group and name.
 std::vector<Command> Commands();
+
+// Prints `message` as indented JSON on standard output, ending with a newline.
+// `options` may ask for default-valued fields or proto field names; indentation is
+// always on.
+absl::Status PrintJson(const google::protobuf::Message& message,
+                       google::protobuf::util::JsonPrintOptions options = {});
 
 // Address of a service from --<service>_address, AILAB_<SERVICE>_ADDRESS or the
 // default port on 127.0.0.1 (see docs/development.md).

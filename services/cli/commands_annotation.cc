@@ -42,19 +42,11 @@ using ::ailab::annotation::v1::AnnotationService;
 constexpr absl::Duration kCallTimeout = absl::Seconds(60);
 constexpr char kUserMetadataKey[] = "x-ailab-user";
 
-absl::Status PrintJson(const google::protobuf::Message& message) {
+// Prints responses with default-valued fields, so zero counts still show.
+google::protobuf::util::JsonPrintOptions JsonOptions() {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
   options.always_print_primitive_fields = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    return Internal("JSON_PRINT_FAILED", absl::StrCat("could not print the response as JSON: ",
-                                                      status.message().ToString()));
-  }
-  std::printf("%s", json.c_str());
-  if (json.empty() || json.back() != '\n') std::printf("\n");
-  return absl::OkStatus();
+  return options;
 }
 
 // Returns --user, else $AILAB_USER, else INVALID_ARGUMENT.
@@ -148,7 +140,7 @@ absl::Status Next(const Args& args) {
   Client client(args, set.user);
   AILAB_ASSIGN_OR_RETURN(auto response,
                          client.Call(&AnnotationService::Stub::GetNextInstance, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 absl::Status Save(const Args& args) {
@@ -167,7 +159,7 @@ absl::Status Save(const Args& args) {
   Client client(args, set.user);
   AILAB_ASSIGN_OR_RETURN(auto response,
                          client.Call(&AnnotationService::Stub::SaveAnnotation, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 absl::Status Skip(const Args& args) {
@@ -180,7 +172,7 @@ absl::Status Skip(const Args& args) {
   Client client(args, set.user);
   AILAB_ASSIGN_OR_RETURN(auto response,
                          client.Call(&AnnotationService::Stub::SkipInstance, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 absl::Status Finish(const Args& args) {
@@ -192,7 +184,7 @@ absl::Status Finish(const Args& args) {
   Client client(args, set.user);
   AILAB_ASSIGN_OR_RETURN(auto response,
                          client.Call(&AnnotationService::Stub::FinishSession, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 absl::Status List(const Args& args) {
@@ -221,7 +213,7 @@ absl::Status List(const Args& args) {
     if (!args.Has("all") || page.next_page_token().empty()) break;
     request.set_page_token(page.next_page_token());
   }
-  return PrintJson(combined);
+  return PrintJson(combined, JsonOptions());
 }
 
 absl::Status Progress(const Args& args) {
@@ -233,7 +225,7 @@ absl::Status Progress(const Args& args) {
   Client client(args, set.user);
   AILAB_ASSIGN_OR_RETURN(auto response,
                          client.Call(&AnnotationService::Stub::GetAnnotationProgress, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 // --- contests, quotas, reference readers ------------------------------------------------
@@ -255,7 +247,7 @@ absl::Status Ranking(const Args& args) {
     if (page.next_page_token().empty()) break;
     request.set_page_token(page.next_page_token());
   }
-  return PrintJson(combined);
+  return PrintJson(combined, JsonOptions());
 }
 
 absl::Status CreateContest(const Args& args) {
@@ -280,7 +272,7 @@ absl::Status CreateContest(const Args& args) {
   Client client(args, "");
   AILAB_ASSIGN_OR_RETURN(auto response,
                          client.Call(&AnnotationService::Stub::CreateContest, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 absl::Status SetQuota(const Args& args) {
@@ -292,7 +284,7 @@ absl::Status SetQuota(const Args& args) {
   request.set_quota(quota);
   Client client(args, "");
   AILAB_ASSIGN_OR_RETURN(auto response, client.Call(&AnnotationService::Stub::SetQuota, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 absl::Status SetReference(const Args& args) {
@@ -303,7 +295,7 @@ absl::Status SetReference(const Args& args) {
   Client client(args, "");
   AILAB_ASSIGN_OR_RETURN(auto response,
                          client.Call(&AnnotationService::Stub::SetReferenceReader, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 absl::Status Agreement(const Args& args) {
@@ -315,7 +307,7 @@ absl::Status Agreement(const Args& args) {
   Client client(args, set.user);
   AILAB_ASSIGN_OR_RETURN(auto agreement,
                          client.Call(&AnnotationService::Stub::GetAgreement, request));
-  if (!args.Has("table")) return PrintJson(agreement);
+  if (!args.Has("table")) return PrintJson(agreement, JsonOptions());
 
   // Rows are the reference reader, columns the annotator.
   const auto& matrix = agreement.confusion_matrix();
@@ -371,7 +363,7 @@ absl::Status Export(const Args& args) {
     }
     return absl::OkStatus();
   }
-  return PrintJson(combined);
+  return PrintJson(combined, JsonOptions());
 }
 
 absl::Status Count(const Args& args) {
@@ -383,7 +375,7 @@ absl::Status Count(const Args& args) {
   request.set_tie_rule(tie_rule);
   Client client(args, "");
   AILAB_ASSIGN_OR_RETURN(auto response, client.Call(&AnnotationService::Stub::CountLabels, request));
-  return PrintJson(response);
+  return PrintJson(response, JsonOptions());
 }
 
 // --- simulate ---------------------------------------------------------------------------

@@ -52,20 +52,6 @@ absl::StatusOr<Response> Call(const Args& args,
   return response;
 }
 
-absl::Status PrintJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    return Internal("JSON_PRINT_FAILED", absl::StrCat("could not print the response as JSON: ",
-                                                      status.message().ToString()));
-  }
-  std::printf("%s", json.c_str());
-  if (json.empty() || json.back() != '\n') std::printf("\n");
-  return absl::OkStatus();
-}
-
 // Returns --user, else $AILAB_USER, else INVALID_ARGUMENT.
 absl::StatusOr<std::string> User(const Args& args) {
   if (args.Has("user")) return args.Require("user");

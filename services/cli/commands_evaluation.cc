@@ -61,20 +61,6 @@ absl::StatusOr<Response> Call(const Args& args,
   return response;
 }
 
-absl::Status PrintJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    return Internal("JSON_PRINT_FAILED", absl::StrCat("could not print the response as JSON: ",
-                                                      status.message().ToString()));
-  }
-  std::printf("%s", json.c_str());
-  if (json.empty() || json.back() != '\n') std::printf("\n");
-  return absl::OkStatus();
-}
-
 // Reads an RFC 3339 time option such as 2026-05-01T00:00:00Z.
 absl::StatusOr<google::protobuf::Timestamp> TimeOption(const Args& args, absl::string_view key) {
   AILAB_ASSIGN_OR_RETURN(std::string text, args.Require(key));

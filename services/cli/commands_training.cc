@@ -54,19 +54,11 @@ absl::StatusOr<Response> Call(const Args& args,
   return response;
 }
 
-absl::Status PrintJson(const google::protobuf::Message& message) {
+// Prints responses with the proto field names (snake_case).
+google::protobuf::util::JsonPrintOptions JsonOptions() {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
   options.preserve_proto_field_names = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    return Internal("JSON_PRINT_FAILED", absl::StrCat("could not print the response as JSON: ",
-                                                      status.message().ToString()));
-  }
-  std::printf("%s", json.c_str());
-  if (json.empty() || json.back() != '\n') std::printf("\n");
-  return absl::OkStatus();
+  return options;
 }
 
 // Returns --user, else $AILAB_USER, else INVALID_ARGUMENT.
@@ -281,7 +273,7 @@ absl::Status CreateJob(const Args& args) {
 
   AILAB_ASSIGN_OR_RETURN(v1::TrainingJob created,
                          Call(args, &TrainingService::Stub::CreateTrainingJob, request));
-  if (!args.Has("wait") || validate_only) return PrintJson(created);
+  if (!args.Has("wait") || validate_only) return PrintJson(created, JsonOptions());
   std::printf("created %s (%s)\n", created.name().c_str(),
               absl::StrJoin(created.label_counts(), ", ",
                             [](std::string* out, const v1::LabelCount& count) {
@@ -300,7 +292,7 @@ absl::Status GetJob(const Args& args) {
     PrintJobTable({job});
     return absl::OkStatus();
   }
-  return PrintJson(job);
+  return PrintJson(job, JsonOptions());
 }
 
 absl::Status ListJobs(const Args& args) {
@@ -329,7 +321,7 @@ absl::Status ListJobs(const Args& args) {
     PrintJobTable({all.training_jobs().begin(), all.training_jobs().end()});
     return absl::OkStatus();
   }
-  return PrintJson(all);
+  return PrintJson(all, JsonOptions());
 }
 
 absl::Status CancelJob(const Args& args) {
@@ -369,7 +361,7 @@ absl::Status ListModels(const Args& args) {
     PrintModelTable({all.models().begin(), all.models().end()});
     return absl::OkStatus();
   }
-  return PrintJson(all);
+  return PrintJson(all, JsonOptions());
 }
 
 absl::Status GetModel(const Args& args) {
@@ -380,7 +372,7 @@ absl::Status GetModel(const Args& args) {
     PrintModelSummary(model);
     return absl::OkStatus();
   }
-  return PrintJson(model);
+  return PrintJson(model, JsonOptions());
 }
 
 absl::Status HideModel(const Args& args) {
@@ -422,7 +414,7 @@ absl::Status ListPredictions(const Args& args) {
     }
     return absl::OkStatus();
   }
-  return PrintJson(all);
+  return PrintJson(all, JsonOptions());
 }
 
 }  // namespace
