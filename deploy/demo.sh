@@ -23,6 +23,6 @@ flow_started=$(date +%s)
 deploy/flow.sh "$data_dir/demo" 2>&1 | tee "$data_dir/log/flow.log"
 echo
 echo "The flow took $(( $(date +%s) - flow_started )) s; its output is in var/log/flow.log."
-echo "The platform is still running on 127.0.0.1 (ports 7101-7107, DICOM 11112)."
+echo "The platform is still running on 127.0.0.1 (ports 7101-7107)."
 echo "Try: build/bin/ailab help   |   build/bin/ailab platform status"
 echo "Logs: var/log/<service>.log. Stop everything with: bash deploy/stop.sh"
