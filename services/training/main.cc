@@ -34,6 +34,10 @@ ABSL_FLAG(absl::Duration, maintenance_interval, absl::Seconds(5),
           "lost workers");
 ABSL_FLAG(absl::Duration, watch_poll, absl::Milliseconds(500),
           "how often WatchTrainingJob reads the job for changes made by other replicas");
+ABSL_FLAG(int, dispatch_window, 8,
+          "queue entries that may wait unread in Redis at once; further queued jobs wait in "
+          "PostgreSQL and are written as workers take entries, the owner with the fewest "
+          "active jobs first");
 ABSL_FLAG(std::string, replica_id, "",
           "consumer name of this replica in the queue group; empty: training-<host>-<pid>");
 
@@ -55,9 +59,14 @@ absl::Status Run() {
   pool_options.schema = "training";
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<pg::Pool> pool, pg::Pool::Create(pool_options));
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(pool.get()));
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    logger->info("migrations applied; exiting as --migrate_only asks");
+    return absl::OkStatus();
+  }
 
   queue::QueueOptions queue_options;
   queue_options.redis_address = absl::GetFlag(FLAGS_redis_address);
+  queue_options.redis_password = absl::GetFlag(FLAGS_redis_password);
   queue_options.prefix = absl::GetFlag(FLAGS_queue_stream);
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<queue::JobQueue> queue,
                          queue::JobQueue::Open(queue_options));
@@ -75,6 +84,7 @@ absl::Status Run() {
   options.reclaim_min_idle = absl::GetFlag(FLAGS_reclaim_min_idle);
   options.maintenance_interval = absl::GetFlag(FLAGS_maintenance_interval);
   options.watch_poll = absl::GetFlag(FLAGS_watch_poll);
+  options.dispatch_window = absl::GetFlag(FLAGS_dispatch_window);
   options.replica_id = absl::GetFlag(FLAGS_replica_id);
   if (options.replica_id.empty()) options.replica_id = DefaultReplicaId();
   if (options.max_attempts < 1) {
@@ -83,10 +93,17 @@ absl::Status Run() {
         absl::StrCat("--max_attempts is ", options.max_attempts, "; it must be 1 or more"));
   }
 
+  if (options.dispatch_window < 1) {
+    return InvalidArgument(
+        "INVALID_FLAG", "dispatch_window",
+        absl::StrCat("--dispatch_window is ", options.dispatch_window, "; it must be 1 or more"));
+  }
+
   TrainingService service(store.get(), queue.get(), blobs, labels.get(), instances.get(), options);
   service.StartMaintenance();
-  logger->info("starting stream={} replica={} max_attempts={}", queue->stream(), options.replica_id,
-               options.max_attempts);
+  logger->info("starting stream={} replica={} max_attempts={} dispatch_window={}",
+               queue->stream(), options.replica_id, options.max_attempts,
+               options.dispatch_window);
 
   rpc::ServerConfig config;
   config.name = "training";

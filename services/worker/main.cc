@@ -67,6 +67,7 @@ absl::Status Run() {
   options.pretrained_weights_dir = absl::GetFlag(FLAGS_pretrained_weights_dir);
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.queue.redis_address = absl::GetFlag(FLAGS_redis_address);
+  options.queue.redis_password = absl::GetFlag(FLAGS_redis_password);
   options.queue.prefix = absl::GetFlag(FLAGS_queue_stream);
   options.queue.lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
   if (options.heartbeat_interval * 3 > options.queue.lease_ttl) {

@@ -14,6 +14,10 @@ ABSL_FLAG(std::string, database_url, "postgresql://ailab@127.0.0.1:55432/ailab",
           "PostgreSQL connection URL (libpq syntax)");
 ABSL_FLAG(int, database_pool_size, 4, "connections kept open to PostgreSQL");
 ABSL_FLAG(std::string, redis_address, "127.0.0.1:56379", "Redis server as host:port");
+ABSL_FLAG(std::string, redis_password, "",
+          "Redis password sent with AUTH after connecting; empty: none (prefer the environment)");
+ABSL_FLAG(bool, migrate_only, false,
+          "apply the database migrations of the service, then exit without serving");
 ABSL_FLAG(std::string, blob_root, "var/blobs", "root folder of the blob store");
 ABSL_FLAG(std::string, listen, "", "address to bind, host:port; empty: the service's own address");
 ABSL_FLAG(std::string, port_file, "", "file to write the bound port into once listening");

@@ -1,5 +1,7 @@
 #include "ailab/queue/job_queue.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ailab/log/log.h"
@@ -35,6 +37,28 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+)lua";
+
+// Counts the entries after the group's last delivered id whose `bounces` field is 0 or
+// absent. KEYS[1] is the stream, ARGV[1] the group and ARGV[2] the largest count.
+constexpr char kCountWaitingScript[] = R"lua(
+local last = nil
+for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local fields = {}
+  for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
+  if fields['name'] == ARGV[1] then last = fields['last-delivered-id'] end
+end
+if last == nil then return 0 end
+local waiting = 0
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '(' .. last, '+', 'COUNT', ARGV[2])) do
+  local values = entry[2]
+  local bounced = false
+  for i = 1, #values, 2 do
+    if values[i] == 'bounces' and values[i + 1] ~= '0' then bounced = true end
+  end
+  if not bounced then waiting = waiting + 1 end
+end
+return waiting
 )lua";
 
 std::shared_ptr<spdlog::logger> QueueLogger() { return log::Logger("queue"); }
@@ -93,8 +117,8 @@ absl::StatusOr<std::unique_ptr<JobQueue>> JobQueue::Open(const QueueOptions& opt
   std::unique_ptr<JobQueue> queue(new JobQueue());
   queue->options_ = options;
   queue->stream_ = absl::StrCat(options.prefix, ":jobs");
-  AILAB_ASSIGN_OR_RETURN(queue->client_, redis::Client::Connect(options.redis_address));
-  AILAB_ASSIGN_OR_RETURN(queue->reader_, redis::Client::Connect(options.redis_address));
+  AILAB_ASSIGN_OR_RETURN(queue->client_, redis::Client::Connect(options.redis_address, absl::Seconds(5), options.redis_password));
+  AILAB_ASSIGN_OR_RETURN(queue->reader_, redis::Client::Connect(options.redis_address, absl::Seconds(5), options.redis_password));
   AILAB_RETURN_IF_ERROR(queue->client_->EnsureGroup(queue->stream_, options.group, "0"));
   return queue;
 }
@@ -189,5 +213,28 @@ absl::StatusOr<std::optional<std::string>> JobQueue::LeaseHolder(absl::string_vi
 }
 
 absl::StatusOr<int64_t> JobQueue::Length() { return client_->XLen(stream_); }
+
+absl::StatusOr<int64_t> JobQueue::CountWaiting(int limit) {
+  const std::vector<std::string> command = {"EVAL", kCountWaitingScript, "1", stream_,
+                                            options_.group, absl::StrCat(std::max(limit, 1))};
+  absl::StatusOr<std::string> reply = client_->Command(command);
+  if (!reply.ok() && reply.status().code() != absl::StatusCode::kUnavailable) {
+    // XINFO fails when the stream is gone, for example after Redis restarted without
+    // its data: the stream and the group are created again and the count retried.
+    QueueLogger()->warn("counting waiting entries failed, recreating the group stream={} error={}",
+                        stream_, reply.status().ToString());
+    AILAB_RETURN_IF_ERROR(client_->EnsureGroup(stream_, options_.group, "0"));
+    reply = client_->Command(command);
+  }
+  AILAB_RETURN_IF_ERROR(reply.status());
+  int64_t waiting = 0;
+  if (!absl::SimpleAtoi(*reply, &waiting)) {
+    return Internal("UNEXPECTED_REDIS_REPLY",
+                    absl::StrCat("counting the waiting entries of ", stream_, " returned \"",
+                                 *reply, "\" instead of a number"),
+                    {{"stream", stream_}});
+  }
+  return waiting;
+}
 
 }  // namespace ailab::queue

@@ -229,10 +229,12 @@ std::optional<std::string> StreamEntry::Get(absl::string_view field) const {
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const std::string& address,
-                                                        absl::Duration timeout) {
+                                                        absl::Duration timeout,
+                                                        const std::string& password) {
   AILAB_RETURN_IF_ERROR(ParseAddress(address).status());
   std::unique_ptr<Client> client(new Client());
   client->address_ = address;
+  client->password_ = password;
   client->timeout_ = timeout;
   std::lock_guard<std::mutex> lock(client->mutex_);
   AILAB_RETURN_IF_ERROR(client->EnsureConnected());
@@ -258,6 +260,20 @@ absl::Status Client::EnsureConnected() {
                        {{"address", address_}});
   }
   context_ = context;
+  if (!password_.empty()) {
+    // The password stays out of the logs: a rejection names only the address.
+    auto auth = Call(context_, address_, {"AUTH", password_}, timeout_);
+    if (!auth.ok() || !IsText(auth->get())) {
+      if (context_ != nullptr) redisFree(context_);
+      context_ = nullptr;
+      RedisLogger()->warn("authentication failed address={}", address_);
+      return FailedPrecondition(
+          "REDIS_AUTH_FAILED",
+          absl::StrCat("Redis at ", address_,
+                       " rejected the password; check --redis_password (AILAB_REDIS_PASSWORD)"),
+          {{"address", address_}});
+    }
+  }
   RedisLogger()->info("{} address={}", ever_connected_ ? "reconnected" : "connected", address_);
   ever_connected_ = true;
   return absl::OkStatus();

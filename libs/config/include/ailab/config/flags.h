@@ -22,6 +22,10 @@ ABSL_DECLARE_FLAG(std::string, database_url);
 ABSL_DECLARE_FLAG(int, database_pool_size);
 // Redis server carrying the training queue, as host:port.
 ABSL_DECLARE_FLAG(std::string, redis_address);
+// Password of the Redis server (AUTH); empty: the server asks for none.
+ABSL_DECLARE_FLAG(std::string, redis_password);
+// Apply the service's database migrations, then exit without serving.
+ABSL_DECLARE_FLAG(bool, migrate_only);
 // Root folder of the content-addressed blob store.
 ABSL_DECLARE_FLAG(std::string, blob_root);
 // Address the service binds; empty means the service's own *_address flag.

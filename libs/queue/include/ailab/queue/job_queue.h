@@ -35,6 +35,8 @@ namespace ailab::queue {
 struct QueueOptions {
   // Redis server, host:port.
   std::string redis_address = "127.0.0.1:56379";
+  // Redis password (AUTH); empty: none.
+  std::string redis_password;
   // Prefix of every key; tests use a unique one each.
   std::string prefix = "ailab:training";
   // Consumer group that the workers share.
@@ -123,6 +125,12 @@ class JobQueue {
 
   // Number of entries in the stream (queued or being worked on).
   absl::StatusOr<int64_t> Length();
+
+  // Number of entries that no consumer has read yet, leaving out entries that a worker
+  // passed on because its resources did not fit (bounces > 0), so that jobs no live
+  // worker can run do not count as waiting. Counts at most `limit` entries. The
+  // training service keeps this number below its dispatch window.
+  absl::StatusOr<int64_t> CountWaiting(int limit = 1000);
 
   // Key names, for logs and tests.
   const std::string& stream() const { return stream_; }

@@ -49,9 +49,11 @@ struct PendingEntry {
 class Client {
  public:
   // Connects to `address` (host:port) within `timeout`. Each later reply is awaited for
-  // `timeout` too, plus the block time of XReadGroup.
+  // `timeout` too, plus the block time of XReadGroup. A non-empty `password` is sent with
+  // AUTH on every connection, the reconnections included.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(const std::string& address,
-                                                         absl::Duration timeout = absl::Seconds(5));
+                                                         absl::Duration timeout = absl::Seconds(5),
+                                                         const std::string& password = "");
   ~Client();
 
   // PING.
@@ -103,6 +105,7 @@ class Client {
   Client() = default;
   absl::Status EnsureConnected();
   std::string address_;
+  std::string password_;
   absl::Duration timeout_;
   std::mutex mutex_;
   redisContext* context_ = nullptr;
