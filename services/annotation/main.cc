@@ -51,6 +51,10 @@ absl::Status Run() {
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<ailab::annotation::AnnotationStore> store,
                          ailab::annotation::AnnotationStore::Open(options));
   logger->info("database ready schema=annotation pool_size={}", options.size);
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    logger->info("migrations applied; exiting as --migrate_only asks");
+    return absl::OkStatus();
+  }
 
   const std::string catalog_address = absl::GetFlag(FLAGS_catalog_address);
   const std::string ingest_address = absl::GetFlag(FLAGS_ingest_address);

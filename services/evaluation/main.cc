@@ -45,6 +45,10 @@ absl::Status Run() {
                          ailab::pg::Pool::Create(pool_options));
   AILAB_RETURN_IF_ERROR(pool->Migrate(ailab::evaluation::EvaluationStore::Migrations()));
   logger->info("database ready schema=evaluation pool_size={}", pool_options.size);
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    logger->info("migrations applied; exiting as --migrate_only asks");
+    return absl::OkStatus();
+  }
   ailab::evaluation::EvaluationStore store(*pool);
 
   ailab::evaluation::BackendAddresses addresses;

@@ -67,6 +67,10 @@ absl::Status Run() {
                          ailab::pg::Pool::Create(pool_options));
   AILAB_RETURN_IF_ERROR(pool->Migrate(ailab::inference::PredictionStore::Migrations()));
   logger->info("database ready schema=inference pool_size={}", pool_options.size);
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    logger->info("migrations applied; exiting as --migrate_only asks");
+    return absl::OkStatus();
+  }
   ailab::inference::PredictionStore store(*pool);
   AILAB_ASSIGN_OR_RETURN(ailab::blob::BlobStore blobs,
                          ailab::blob::BlobStore::Open(absl::GetFlag(FLAGS_blob_root)));

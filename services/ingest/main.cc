@@ -167,6 +167,10 @@ absl::Status Run() {
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<ailab::pg::Pool> pool, ailab::pg::Pool::Create(options));
   AILAB_RETURN_IF_ERROR(pool->Migrate(ailab::ingest::IngestStore::Migrations()));
   logger->info("database ready schema={} pool_size={}", options.schema, options.size);
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    logger->info("migrations applied; exiting as --migrate_only asks");
+    return absl::OkStatus();
+  }
   AILAB_ASSIGN_OR_RETURN(ailab::blob::BlobStore blobs, ailab::blob::BlobStore::Open(blob_root));
   ailab::ingest::IngestStore store(*pool);
 
