@@ -45,6 +45,18 @@ function(ailab_cc_test)
     ENVIRONMENT "AILAB_SOURCE_DIR=${PROJECT_SOURCE_DIR};AILAB_BINARY_DIR=${CMAKE_BINARY_DIR}")
 endfunction()
 
+# ailab_bench(NAME bench_metrics SRCS metrics_bench.cc DEPS ailab::metrics)
+#   builds one benchmark executable into <build>/bench, outside the default build;
+#   `ninja bench` builds them all and deploy/bench.sh runs them against their anchors.
+function(ailab_bench)
+  cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${A_NAME} EXCLUDE_FROM_ALL ${A_SRCS})
+  target_compile_options(${A_NAME} PRIVATE ${AILAB_WARNINGS})
+  target_link_libraries(${A_NAME} PRIVATE ${A_DEPS})
+  set_target_properties(${A_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+  add_dependencies(bench ${A_NAME})
+endfunction()
+
 # ailab_proto_library(NAME catalog_proto PROTOS ailab/catalog/v1/catalog.proto
 #                     DEPS ailab::common_proto)
 # generates C++ and gRPC code for protos given relative to proto/.
