@@ -6,13 +6,19 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libgrpc-dev
-  libabsl-dev libspdlog-dev libfmt-dev catch2
+  libabsl-dev libspdlog-dev libfmt-dev catch2 libxml2-dev
   libdcmtk-dev dcmtk libopenjp2-7-dev libpng-dev zlib1g-dev
   libhiredis-dev redis-server
   libpqxx-dev libpq-dev postgresql
   libtorch-dev
   iproute2 procps util-linux
+  unzip python3-yaml
 )
+# tests/deploy installs Helm and the Kubernetes schemas with npm; a machine without
+# Node.js gets Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
