@@ -118,6 +118,10 @@ int main(int argc, char** argv) {
                             "ailab-worker: trains queued jobs with LibTorch and reports them");
   ailab::log::SetLevel(absl::GetFlag(FLAGS_log_level));
   ailab::SetErrorDomain("training.ailab");
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    ailab::log::Logger("worker")->info("no database to migrate; exiting as --migrate_only asks");
+    return 0;
+  }
   absl::Status status = ailab::worker::Run();
   if (!status.ok()) {
     ailab::log::Logger("worker")->critical("exiting error={}", status.ToString());
