@@ -39,6 +39,15 @@ int main(int argc, char** argv) {
                  words[0].c_str());
     return 2;
   }
+  // A group with a single command runs it when an option follows the group name, so
+  // `ailab report --module=...` is `ailab report text --module=...`.
+  if (words[1].rfind("--", 0) == 0) {
+    std::vector<std::string> names;
+    for (const auto& command : ailab::cli::Commands()) {
+      if (command.group == words[0]) names.push_back(command.name);
+    }
+    if (names.size() == 1) words.insert(words.begin() + 1, names[0]);
+  }
   for (const auto& command : ailab::cli::Commands()) {
     if (command.group != words[0] || command.name != words[1]) continue;
     ailab::cli::Args args =
