@@ -262,8 +262,10 @@ absl::Status ReadImagePixelModule(DicomObject::Impl& impl) {
   return absl::OkStatus();
 }
 
-// Reads `bytes` into `file`; returns DCMTK's condition text on failure.
-OFCondition ReadFile(absl::string_view bytes, DcmFileFormat& file) {
+// Reads `bytes` into `file`; returns DCMTK's condition text on failure. When
+// `reached_end` is not null it is set to whether DCMTK consumed every byte, which
+// after a failure means that the file ends inside an attribute.
+OFCondition ReadFile(absl::string_view bytes, DcmFileFormat& file, bool* reached_end = nullptr) {
   DcmInputBufferStream stream;
   stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   stream.setEos();
@@ -271,8 +273,38 @@ OFCondition ReadFile(absl::string_view bytes, DcmFileFormat& file) {
   // Values up to 4 GiB are read into memory now, since the buffer is gone afterwards.
   OFCondition condition = file.read(stream, EXS_Unknown, EGL_noChange, 0xfffffffe);
   file.transferEnd();
+  if (reached_end != nullptr) *reached_end = stream.eos() || stream.avail() == 0;
   if (condition.good()) condition = file.loadAllDataIntoMemory();
   return condition;
+}
+
+// True when `bytes` has the Part 10 preamble or DCMTK's partial read of them starts with
+// a standard group (at most 0008, the group every image starts with), so that random
+// bytes are not reported as a truncated file.
+bool LooksLikeDicom(absl::string_view bytes, DcmFileFormat& file) {
+  DcmDataset* dataset = file.getDataset();
+  if (dataset->card() == 0) return false;
+  if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM") return true;
+  return dataset->getElement(0)->getTag().getGroup() <= 0x0008;
+}
+
+// Names the last attribute DCMTK read into `item`, following the last item of a
+// trailing sequence, for example "(0300,00B0) > (300A,0111)". Tags only, because
+// values can be protected health information.
+std::string LastAttributePath(DcmItem* item) {
+  std::string path;
+  for (int depth = 0; item != nullptr && item->card() > 0 && depth < 16; ++depth) {
+    DcmElement* element = item->getElement(item->card() - 1);
+    const DcmTag& tag = element->getTag();
+    std::string tag_text = absl::StrCat(absl::Hex(tag.getGroup(), absl::kZeroPad4), ",",
+                                        absl::Hex(tag.getElement(), absl::kZeroPad4));
+    absl::StrAppend(&path, path.empty() ? "" : " > ", "(", absl::AsciiStrToUpper(tag_text), ")");
+    if (element->ident() != EVR_SQ) break;
+    auto* sequence = static_cast<DcmSequenceOfItems*>(element);
+    if (sequence->card() == 0) break;
+    item = sequence->getItem(sequence->card() - 1);
+  }
+  return path;
 }
 
 bool HasPreamble(absl::string_view bytes) {
@@ -475,7 +507,8 @@ absl::StatusOr<DicomObject> ParseDicom(absl::string_view bytes, absl::string_vie
 
   // Part 10 file, or a bare data set (which the standard allows on media that carry
   // the transfer syntax elsewhere).
-  OFCondition condition = internal::ReadFile(bytes, impl->file);
+  bool reached_end = false;
+  OFCondition condition = internal::ReadFile(bytes, impl->file, &reached_end);
   if (condition.bad() && !internal::HasPreamble(bytes)) {
     if (size_t offset = internal::FindLateDataSetStart(bytes); offset > 0) {
       auto retry = std::make_unique<DicomObject::Impl>();
@@ -488,6 +521,16 @@ absl::StatusOr<DicomObject> ParseDicom(absl::string_view bytes, absl::string_vie
             absl::StrCat("skipped ", offset, " stray bytes before the data set"));
       }
     }
+  }
+  if (condition.bad() && reached_end && internal::LooksLikeDicom(bytes, impl->file)) {
+    // DCMTK keeps what it read before the stream ran out, so the last attribute read
+    // is the one that the end of the file cut.
+    std::string last = internal::LastAttributePath(impl->file.getDataset());
+    return internal::BadDicom(
+        source, "DICOM_TRUNCATED",
+        absl::StrCat("the file ends after ", bytes.size(), " bytes, inside or after attribute ",
+                     last, ", before the data set is complete; the file is truncated, so "
+                     "upload the complete file"));
   }
   if (condition.bad()) {
     return internal::BadDicom(source, "INVALID_DICOM",

@@ -98,11 +98,11 @@ TEST_CASE("ParseDicom: malformed files are rejected naming the file", "[dicom]")
     const char* reason;
   };
   const std::vector<Case> cases = {
-      {"malformed/MR_truncated.dcm", "INVALID_DICOM"},
+      {"malformed/MR_truncated.dcm", "DICOM_TRUNCATED"},
       {"malformed/badVR.dcm", "INVALID_NUMBER_OF_FRAMES"},
-      {"malformed/emri_small_jpeg_2k_lossless_too_short.dcm", "INVALID_DICOM"},
+      {"malformed/emri_small_jpeg_2k_lossless_too_short.dcm", "DICOM_TRUNCATED"},
       {"malformed/meta_missing_tsyntax.dcm", "MISSING_TRANSFER_SYNTAX"},
-      {"malformed/rtplan_truncated.dcm", "INVALID_DICOM"},
+      {"malformed/rtplan_truncated.dcm", "DICOM_TRUNCATED"},
   };
   for (const Case& c : cases) {
     INFO(c.path);
