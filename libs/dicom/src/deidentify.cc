@@ -87,6 +87,8 @@ constexpr Rule kRules[] = {
     {0x0008, 0x1120, Action::kRemove},  // Referenced Patient Sequence
     {0x0008, 0x2111, Action::kRemove},  // Derivation Description
     {0x0008, 0x4000, Action::kRemove},  // Identifying Comments
+    {0x0008, 0x0050, Action::kEmpty},   // Accession Number (top level: a pseudonym)
+    {0x0010, 0x0020, Action::kEmpty},   // Patient ID (top level: a pseudonym)
     {0x0010, 0x0021, Action::kRemove},  // Issuer of Patient ID
     {0x0010, 0x0024, Action::kRemove},  // Issuer of Patient ID Qualifiers Sequence
     {0x0010, 0x0030, Action::kEmpty},   // Patient's Birth Date
@@ -132,28 +134,47 @@ constexpr Rule kRules[] = {
     {0x0018, 0x1007, Action::kRemove},  // Cassette ID
     {0x0018, 0x1008, Action::kRemove},  // Gantry ID
     {0x0018, 0x1030, Action::kRemove},  // Protocol Name
+    {0x0018, 0x1400, Action::kRemove},  // Acquisition Device Processing Description
     {0x0018, 0x4000, Action::kRemove},  // Acquisition Comments
     {0x0018, 0x700A, Action::kRemove},  // Detector ID
     {0x0018, 0x9424, Action::kRemove},  // Acquisition Protocol Description
+    {0x0018, 0xA003, Action::kRemove},  // Contribution Description
     {0x0020, 0x0010, Action::kEmpty},   // Study ID
+    {0x0020, 0x3401, Action::kRemove},  // Modifying Device ID
+    {0x0020, 0x3404, Action::kRemove},  // Modifying Device Manufacturer
+    {0x0020, 0x3406, Action::kRemove},  // Modified Image Description
     {0x0020, 0x4000, Action::kRemove},  // Image Comments
     {0x0020, 0x9158, Action::kRemove},  // Frame Comments
+    {0x0028, 0x4000, Action::kRemove},  // Image Presentation Comments
+    {0x0032, 0x0012, Action::kRemove},  // Study ID Issuer
+    {0x0032, 0x1020, Action::kRemove},  // Scheduled Study Location
+    {0x0032, 0x1021, Action::kRemove},  // Scheduled Study Location AE Title
+    {0x0032, 0x1030, Action::kRemove},  // Reason for Study
     {0x0032, 0x1032, Action::kRemove},  // Requesting Physician
     {0x0032, 0x1033, Action::kRemove},  // Requesting Service
     {0x0032, 0x1060, Action::kRemove},  // Requested Procedure Description
     {0x0032, 0x1070, Action::kRemove},  // Requested Contrast Agent
     {0x0032, 0x4000, Action::kRemove},  // Study Comments
     {0x0038, 0x0010, Action::kRemove},  // Admission ID
+    {0x0038, 0x0011, Action::kRemove},  // Issuer of Admission ID
     {0x0038, 0x0014, Action::kRemove},  // Issuer of Admission ID Sequence
+    {0x0038, 0x001E, Action::kRemove},  // Scheduled Patient Institution Residence
+    {0x0038, 0x0040, Action::kRemove},  // Discharge Diagnosis Description
+    {0x0038, 0x0060, Action::kRemove},  // Service Episode ID
+    {0x0038, 0x0061, Action::kRemove},  // Issuer of Service Episode ID
+    {0x0038, 0x0062, Action::kRemove},  // Service Episode Description
     {0x0038, 0x0300, Action::kRemove},  // Current Patient Location
     {0x0038, 0x0400, Action::kRemove},  // Patient's Institution Residence
     {0x0038, 0x0500, Action::kRemove},  // Patient State
+    {0x0038, 0x4000, Action::kRemove},  // Visit Comments
     {0x0040, 0x0001, Action::kRemove},  // Scheduled Station AE Title
     {0x0040, 0x0006, Action::kRemove},  // Scheduled Performing Physician's Name
     {0x0040, 0x0007, Action::kRemove},  // Scheduled Procedure Step Description
     {0x0040, 0x0009, Action::kRemove},  // Scheduled Procedure Step ID
     {0x0040, 0x0010, Action::kRemove},  // Scheduled Station Name
     {0x0040, 0x0011, Action::kRemove},  // Scheduled Procedure Step Location
+    {0x0040, 0x000B, Action::kRemove},  // Scheduled Performing Physician Identification Sequence
+    {0x0040, 0x0012, Action::kRemove},  // Pre-Medication
     {0x0040, 0x0241, Action::kRemove},  // Performed Station AE Title
     {0x0040, 0x0242, Action::kRemove},  // Performed Station Name
     {0x0040, 0x0243, Action::kRemove},  // Performed Location
@@ -161,8 +182,15 @@ constexpr Rule kRules[] = {
     {0x0040, 0x0254, Action::kRemove},  // Performed Procedure Step Description
     {0x0040, 0x0275, Action::kRemove},  // Request Attributes Sequence
     {0x0040, 0x0280, Action::kRemove},  // Comments on the Performed Procedure Step
+    {0x0040, 0x0555, Action::kRemove},  // Acquisition Context Sequence
     {0x0040, 0x1001, Action::kRemove},  // Requested Procedure ID
+    {0x0040, 0x1004, Action::kRemove},  // Patient Transport Arrangements
+    {0x0040, 0x1005, Action::kRemove},  // Requested Procedure Location
     {0x0040, 0x1010, Action::kRemove},  // Names of Intended Recipients of Results
+    {0x0040, 0x1011, Action::kRemove},  // Intended Recipients of Results Identification Seq.
+    {0x0040, 0x1101, Action::kRemove},  // Person Identification Code Sequence (D, removed here)
+    {0x0040, 0x1102, Action::kRemove},  // Person's Address
+    {0x0040, 0x1103, Action::kRemove},  // Person's Telephone Numbers
     {0x0040, 0x1400, Action::kRemove},  // Requested Procedure Comments
     {0x0040, 0x2001, Action::kRemove},  // Reason for the Imaging Service Request
     {0x0040, 0x2008, Action::kRemove},  // Order Entered By
@@ -171,17 +199,44 @@ constexpr Rule kRules[] = {
     {0x0040, 0x2016, Action::kRemove},  // Placer Order Number / Imaging Service Request
     {0x0040, 0x2017, Action::kRemove},  // Filler Order Number / Imaging Service Request
     {0x0040, 0x2400, Action::kRemove},  // Imaging Service Request Comments
+    {0x0040, 0x3001, Action::kRemove},  // Confidentiality Constraint on Patient Data Description
+    {0x0040, 0x4025, Action::kRemove},  // Scheduled Station Name Code Sequence
+    {0x0040, 0x4027, Action::kRemove},  // Scheduled Station Geographic Location Code Sequence
+    {0x0040, 0x4028, Action::kRemove},  // Performed Station Name Code Sequence
+    {0x0040, 0x4030, Action::kRemove},  // Performed Station Geographic Location Code Sequence
+    {0x0040, 0x4034, Action::kRemove},  // Scheduled Human Performers Sequence
+    {0x0040, 0x4035, Action::kRemove},  // Actual Human Performers Sequence
+    {0x0040, 0x4036, Action::kRemove},  // Human Performer's Organization
+    {0x0040, 0x4037, Action::kRemove},  // Human Performer's Name
+    {0x0040, 0xA027, Action::kRemove},  // Verifying Organization
     {0x0040, 0xA073, Action::kRemove},  // Verifying Observer Sequence
     {0x0040, 0xA075, Action::kRemove},  // Verifying Observer Name
     {0x0040, 0xA078, Action::kRemove},  // Author Observer Sequence
     {0x0040, 0xA07A, Action::kRemove},  // Participant Sequence
     {0x0040, 0xA07C, Action::kRemove},  // Custodial Organization Sequence
+    {0x0040, 0xA088, Action::kRemove},  // Verifying Observer Identification Code Sequence
     {0x0040, 0xA123, Action::kRemove},  // Person Name
     {0x0040, 0xA730, Action::kRemove},  // Content Sequence
     {0x0070, 0x0084, Action::kRemove},  // Content Creator's Name
+    {0x0070, 0x0086, Action::kRemove},  // Content Creator's Identification Code Sequence
+    {0x0088, 0x0200, Action::kRemove},  // Icon Image Sequence
     {0x0400, 0x0561, Action::kRemove},  // Original Attributes Sequence
     {0x4000, 0x0010, Action::kRemove},  // Arbitrary
     {0x4000, 0x4000, Action::kRemove},  // Text Comments
+    {0x4008, 0x0042, Action::kRemove},  // Results ID Issuer
+    {0x4008, 0x0102, Action::kRemove},  // Interpretation Recorder
+    {0x4008, 0x010A, Action::kRemove},  // Interpretation Transcriber
+    {0x4008, 0x010B, Action::kRemove},  // Interpretation Text
+    {0x4008, 0x010C, Action::kRemove},  // Interpretation Author
+    {0x4008, 0x0111, Action::kRemove},  // Interpretation Approver Sequence
+    {0x4008, 0x0114, Action::kRemove},  // Physician Approving Interpretation
+    {0x4008, 0x0115, Action::kRemove},  // Interpretation Diagnosis Description
+    {0x4008, 0x0118, Action::kRemove},  // Results Distribution List Sequence
+    {0x4008, 0x0119, Action::kRemove},  // Distribution Name
+    {0x4008, 0x011A, Action::kRemove},  // Distribution Address
+    {0x4008, 0x0202, Action::kRemove},  // Interpretation ID Issuer
+    {0x4008, 0x0300, Action::kRemove},  // Impressions
+    {0x4008, 0x4000, Action::kRemove},  // Results Comments
     {0xFFFA, 0xFFFA, Action::kRemove},  // Digital Signatures Sequence
 };
 
@@ -402,6 +457,9 @@ absl::StatusOr<DeidentifyResult> DeidentifyInPlace(DicomObject& object,
     result.date_shift_days = 1 + static_cast<int>(bits % options.max_date_shift_days);
   }
 
+  // Read before the rules empty it.
+  std::string original_accession = internal::GetString(&dataset, DCM_AccessionNumber);
+
   // Everything the profile removes, and the UIDs and dates it replaces.
   Deidentifier deidentifier(options, &result);
   deidentifier.set_date_shift(result.date_shift_days);
@@ -410,7 +468,6 @@ absl::StatusOr<DeidentifyResult> DeidentifyInPlace(DicomObject& object,
   // Identifiers replaced by pseudonyms.
   dataset.putAndInsertString(DCM_PatientID, result.patient_pseudonym.c_str());
   dataset.putAndInsertString(DCM_PatientName, result.patient_pseudonym.c_str());
-  std::string original_accession = internal::GetString(&dataset, DCM_AccessionNumber);
   if (!original_accession.empty()) {
     Digest digest = Hmac(options.secret_key, absl::StrCat("accession:", original_accession));
     std::string accession_pseudonym = Hex(digest.data(), 8);

@@ -7,7 +7,8 @@
 //     HMAC-SHA256(secret key, original patient id). So the same patient gets the same
 //     pseudonym in every upload of one deployment, and without the key the pseudonym
 //     cannot be linked back. An object without a Patient ID is keyed by name and birth date,
-//     else by Study Instance UID.
+//     else by Study Instance UID. Patient IDs and Accession Numbers inside sequence
+//     items are emptied.
 //   - Every UID that is not a DICOM-defined one (1.2.840.10008.*) is replaced, in the
 //     whole data set including sequences and the file meta information, by
 //     "2.25." followed by the decimal value of 128 bits of HMAC-SHA256(key, UID), so
