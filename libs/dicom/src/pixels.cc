@@ -247,6 +247,108 @@ absl::StatusOr<std::vector<float>> ToLuma(const Samples& s, const DicomHeader& h
   return luma;
 }
 
+// The Red, Green and Blue Palette Color Lookup Tables (PS3.3 C.7.6.3.1.5 and .6).
+struct PaletteLuts {
+  int64_t first = 0;
+  int bits = 16;
+  // One table per colour: red, green, blue, each with the same number of entries.
+  std::vector<float> tables[3];
+};
+
+absl::StatusOr<PaletteLuts> ReadPaletteLuts(DcmItem* dataset, const DicomHeader& h,
+                                            absl::string_view source) {
+  const DcmTagKey descriptors[3] = {DCM_RedPaletteColorLookupTableDescriptor,
+                                    DCM_GreenPaletteColorLookupTableDescriptor,
+                                    DCM_BluePaletteColorLookupTableDescriptor};
+  const DcmTagKey data[3] = {DCM_RedPaletteColorLookupTableData,
+                             DCM_GreenPaletteColorLookupTableData,
+                             DCM_BluePaletteColorLookupTableData};
+  const char* const colours[3] = {"Red", "Green", "Blue"};
+  if (dataset->tagExists(DCM_SegmentedRedPaletteColorLookupTableData)) {
+    return Unsupported(source, "UNSUPPORTED_PALETTE",
+                       "segmented Palette Color Lookup Tables are not supported; convert the "
+                       "image to RGB or MONOCHROME2 first");
+  }
+  PaletteLuts luts;
+  for (int c = 0; c < 3; ++c) {
+    std::string table_name = absl::StrCat("the ", colours[c], " Palette Color Lookup Table");
+    // The descriptor is US or SS: entries (0 means 65536), first mapped value, bits.
+    DcmElement* element = nullptr;
+    if (dataset->findAndGetElement(descriptors[c], element).bad() || element->getVM() < 3) {
+      return BadDicom(source, "INVALID_PALETTE",
+                      absl::StrCat(table_name, " Descriptor is missing or has fewer than 3 values"));
+    }
+    Uint16 descriptor[3] = {0, 0, 0};
+    for (unsigned long i = 0; i < 3; ++i) {
+      Sint16 signed_value = 0;
+      if (element->getUint16(descriptor[i], i).bad()) {
+        if (element->getSint16(signed_value, i).bad()) {
+          return BadDicom(source, "INVALID_PALETTE",
+                          absl::StrCat(table_name, " Descriptor is unreadable"));
+        }
+        descriptor[i] = static_cast<Uint16>(signed_value);
+      }
+    }
+    size_t entries = descriptor[0] == 0 ? 65536 : descriptor[0];
+    int64_t first = h.pixel_representation == 1 ? static_cast<int16_t>(descriptor[1])
+                                                : descriptor[1];
+    int bits = descriptor[2];
+    if (bits != 8 && bits != 16) {
+      return BadDicom(source, "INVALID_PALETTE",
+                      absl::StrCat(table_name, " declares ", bits, " bits per entry; 8 or 16 are valid"));
+    }
+    if (c == 0) {
+      luts.first = first;
+      luts.bits = bits;
+    } else if (first != luts.first || bits != luts.bits || entries != luts.tables[0].size()) {
+      return BadDicom(source, "INVALID_PALETTE",
+                      absl::StrCat(table_name, " Descriptor differs from the Red one; the three tables "
+                                   "must have the same entries, first value and bits"));
+    }
+    // LUT Data is OW. 8-bit tables are stored either one entry per 16-bit word or, as
+    // many writers do, packed two entries per word.
+    DcmElement* table = nullptr;
+    Uint16* words = nullptr;
+    if (dataset->findAndGetElement(data[c], table).bad() || table->getUint16Array(words).bad() ||
+        words == nullptr) {
+      return BadDicom(source, "INVALID_PALETTE", absl::StrCat(table_name, " Data is missing"));
+    }
+    size_t length = table->getLength();
+    std::vector<float>& out = luts.tables[c];
+    out.resize(entries);
+    if (bits == 8 && length >= entries && length < 2 * entries) {
+      // Packed: entry 2i is the low byte of word i, entry 2i + 1 its high byte.
+      for (size_t i = 0; i < entries; ++i) {
+        out[i] = static_cast<float>(i % 2 == 0 ? words[i / 2] & 0xFF : words[i / 2] >> 8);
+      }
+    } else if (length >= 2 * entries) {
+      for (size_t i = 0; i < entries; ++i) {
+        // 8-bit entries in words hold the value in the low byte.
+        out[i] = bits == 8 ? static_cast<float>(words[i] & 0xFF) : static_cast<float>(words[i]);
+      }
+    } else {
+      return BadDicom(source, "INVALID_PALETTE",
+                      absl::StrCat(table_name, " Data has ", length, " bytes, too few for ", entries,
+                                   " entries of ", bits, " bits"));
+    }
+  }
+  return luts;
+}
+
+// Maps stored indices through the palette and reduces the colour to luma (ITU-R
+// BT.601 weights). Indices below the first mapped value take the first entry, and
+// those past the end the last entry (PS3.3 C.7.6.3.1.5).
+std::vector<float> PaletteToLuma(const std::vector<float>& indices, const PaletteLuts& luts) {
+  const int64_t last = static_cast<int64_t>(luts.tables[0].size()) - 1;
+  std::vector<float> luma(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    int64_t index = std::clamp<int64_t>(static_cast<int64_t>(indices[i]) - luts.first, 0, last);
+    luma[i] = 0.299f * luts.tables[0][index] + 0.587f * luts.tables[1][index] +
+              0.114f * luts.tables[2][index];
+  }
+  return luma;
+}
+
 // A lookup table from a Modality or VOI LUT Sequence item.
 struct Lut {
   int64_t first = 0;
@@ -329,22 +431,41 @@ int WindowCount(DcmItem* item) {
   return static_cast<int>(std::min(center->getVM(), width->getVM()));
 }
 
-float ApplyWindow(float x, double center, double width, const std::string& function) {
+// Maps `values` through the VOI LUT Function `function` (PS3.3 C.11.2.1.2) with the
+// window `center` and `width` to 0..1 in `out`. The function is chosen once per frame,
+// not per pixel, since this loop runs over every pixel of the image.
+void ApplyWindow(const std::vector<float>& values, double center, double width,
+                 const std::string& function, std::vector<float>& out) {
+  const size_t n = values.size();
   if (function == "SIGMOID") {
-    return static_cast<float>(1.0 / (1.0 + std::exp(-4.0 * (x - center) / width)));
+    for (size_t i = 0; i < n; ++i) {
+      out[i] = static_cast<float>(1.0 / (1.0 + std::exp(-4.0 * (values[i] - center) / width)));
+    }
+    return;
   }
+  double low, high, offset, scale;
   if (function == "LINEAR_EXACT") {
-    if (x <= center - width / 2) return 0.0f;
-    if (x > center + width / 2) return 1.0f;
-    return static_cast<float>((x - center) / width + 0.5);
+    low = center - width / 2;
+    high = center + width / 2;
+    offset = center;
+    scale = 1.0 / width;
+  } else {
+    // LINEAR (the default), PS3.3 C.11.2.1.2.1.
+    low = center - 0.5 - (width - 1) / 2;
+    high = center - 0.5 + (width - 1) / 2;
+    offset = center - 0.5;
+    scale = width <= 1 ? 0.0 : 1.0 / (width - 1);
   }
-  // LINEAR (the default), PS3.3 C.11.2.1.2.1.
-  double low = center - 0.5 - (width - 1) / 2;
-  double high = center - 0.5 + (width - 1) / 2;
-  if (x <= low) return 0.0f;
-  if (x > high) return 1.0f;
-  if (width <= 1) return 1.0f;
-  return static_cast<float>((x - (center - 0.5)) / (width - 1) + 0.5);
+  for (size_t i = 0; i < n; ++i) {
+    double x = values[i];
+    if (x <= low) {
+      out[i] = 0.0f;
+    } else if (x > high || scale == 0.0) {
+      out[i] = 1.0f;
+    } else {
+      out[i] = static_cast<float>((x - offset) * scale + 0.5);
+    }
+  }
 }
 
 }  // namespace
@@ -395,12 +516,6 @@ absl::StatusOr<DecodedFrame> DecodeFrame(const DicomObject& object, int frame) {
                                         ")"),
                            {{"file", impl.source}});
   }
-  if (h.photometric_interpretation == "PALETTE COLOR") {
-    // TODO: map palette colour through the Red, Green and Blue Palette Color LUTs;
-    // until then such images (rare in radiology) cannot be prepared.
-    return Unsupported(impl.source, "UNSUPPORTED_PHOTOMETRIC_INTERPRETATION",
-                       "photometric interpretation PALETTE COLOR is not supported");
-  }
   if (!IsTransferSyntaxSupported(h.transfer_syntax_uid)) {
     return Unsupported(impl.source, "UNSUPPORTED_TRANSFER_SYNTAX",
                        absl::StrCat("transfer syntax ", h.transfer_syntax_name, " (",
@@ -421,8 +536,14 @@ absl::StatusOr<DecodedFrame> DecodeFrame(const DicomObject& object, int frame) {
   DecodedFrame out;
   out.rows = h.rows;
   out.columns = h.columns;
-  bool monochrome = samples->samples_per_pixel == 1;
-  if (monochrome) {
+  bool palette = samples->samples_per_pixel == 1 && samples->photometric == "PALETTE COLOR";
+  bool monochrome = samples->samples_per_pixel == 1 && !palette;
+  if (palette) {
+    AILAB_ASSIGN_OR_RETURN(PaletteLuts luts, ReadPaletteLuts(&impl.dataset(), h, impl.source));
+    out.values = PaletteToLuma(samples->values, luts);
+    out.from_color = true;
+    out.nominal_max = static_cast<float>((uint32_t{1} << luts.bits) - 1);
+  } else if (monochrome) {
     out.values = std::move(samples->values);
     out.inverted = samples->photometric == "MONOCHROME1";
   } else {
@@ -500,9 +621,7 @@ absl::StatusOr<std::vector<float>> ToDisplay(const DicomObject& object, const De
                                           " is invalid; it must be at least 1"),
                              {{"file", source}});
     }
-    for (size_t i = 0; i < out.size(); ++i) {
-      out[i] = ApplyWindow(frame.values[i], center, width, function);
-    }
+    ApplyWindow(frame.values, center, width, function, out);
   } else if (choice == WindowSource::kVoiLut) {
     if (voi_lut_item == nullptr) {
       return FailedPrecondition("NO_VOI_LUT",
@@ -548,8 +667,9 @@ Display8 ToDisplay8(const std::vector<float>& display, int rows, int columns) {
   out.rows = rows;
   out.columns = columns;
   out.pixels.resize(display.size());
+  // Rounds half up; the values are never negative after the clamp.
   for (size_t i = 0; i < display.size(); ++i) {
-    out.pixels[i] = static_cast<uint8_t>(std::lround(std::clamp(display[i], 0.0f, 1.0f) * 255.0f));
+    out.pixels[i] = static_cast<uint8_t>(std::clamp(display[i], 0.0f, 1.0f) * 255.0f + 0.5f);
   }
   return out;
 }

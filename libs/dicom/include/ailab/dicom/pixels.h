@@ -2,8 +2,9 @@
 //
 // DecodeFrame() returns one frame as float values in the modality's units (for CT,
 // Hounsfield units): stored values are unpacked, sign-extended, then mapped through
-// the Modality LUT Sequence or Rescale Slope and Intercept. Colour frames (RGB, YBR)
-// are reduced to luma. The value of a MONOCHROME1 frame grows towards black, and
+// the Modality LUT Sequence or Rescale Slope and Intercept. Colour frames (RGB, YBR, and
+// PALETTE COLOR through its Red, Green and Blue lookup tables) are reduced to luma.
+// Segmented palettes give UNIMPLEMENTED with reason UNSUPPORTED_PALETTE. The value of a MONOCHROME1 frame grows towards black, and
 // DecodedFrame::inverted records that.
 //
 // The display mapping (ToDisplay, RenderDisplay8, PrepareArray) then applies the VOI
@@ -42,7 +43,8 @@ struct DecodedFrame {
   // True when the frame came from colour samples reduced to luma.
   bool from_color = false;
   // Largest value the stored bits can represent, 2^bits_stored - 1, for colour frames
-  // and for unsigned data without a modality transformation; otherwise 0 (unknown).
+  // and for unsigned data without a modality transformation; 2^bits - 1 of the lookup
+  // tables for PALETTE COLOR; otherwise 0 (unknown).
   float nominal_max = 0;
 };
 
