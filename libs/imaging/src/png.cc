@@ -1,6 +1,7 @@
 #include "ailab/imaging/png.h"
 
 #include <png.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -68,6 +69,11 @@ bool WritePng(const png_bytep* rows, int width, int height, int bit_depth, int l
   }
   png_set_write_fn(png, &target, WriteToString, FlushNothing);
   png_set_compression_level(png, level);
+  // Levels 1 to 6 use zlib's Z_RLE strategy on the adaptively filtered rows. On
+  // radiographs it is several times faster than libpng's default (Z_FILTERED) at level 6
+  // and its files are about as large or smaller (measured by tests/bench/preparation).
+  // Levels 7 to 9 keep the default strategy for the smallest files.
+  if (level >= 1 && level <= 6) png_set_compression_strategy(png, Z_RLE);
   png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height),
                bit_depth, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
