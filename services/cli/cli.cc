@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ailab/status/status.h"
@@ -60,6 +62,42 @@ absl::StatusOr<double> Args::GetDouble(absl::string_view key, double fallback) c
                                         "\""));
   }
   return value;
+}
+
+std::vector<std::string> Args::OptionNames() const {
+  std::vector<std::string> names;
+  for (const auto& [name, values] : options_) names.push_back(name);
+  return names;
+}
+
+absl::Status CheckOptions(const Command& command, const Args& args) {
+  static const std::set<std::string> kServices = {"catalog",   "ingest",     "annotation",
+                                                  "training",  "inference",  "evaluation",
+                                                  "worker"};
+  std::set<std::string> known;
+  for (size_t at = command.usage.find("--"); at != std::string::npos;
+       at = command.usage.find("--", at + 2)) {
+    size_t end = at + 2;
+    while (end < command.usage.size() &&
+           (absl::ascii_isalnum(command.usage[end]) || command.usage[end] == '_')) {
+      ++end;
+    }
+    known.insert(command.usage.substr(at + 2, end - at - 2));
+  }
+  for (const std::string& name : args.OptionNames()) {
+    if (known.count(name) > 0) continue;
+    constexpr absl::string_view kSuffix = "_address";
+    if (absl::EndsWith(name, kSuffix) &&
+        kServices.count(name.substr(0, name.size() - kSuffix.size())) > 0) {
+      continue;
+    }
+    return InvalidArgument(
+        "UNKNOWN_OPTION", name,
+        absl::StrCat("unknown option --", name, " for `ailab ", command.group, " ", command.name,
+                     "`; it takes ", command.usage.empty() ? "no options" : command.usage,
+                     " (see `ailab help ", command.group, " ", command.name, "`)"));
+  }
+  return absl::OkStatus();
 }
 
 Args ParseArgs(const std::vector<std::string>& words) {

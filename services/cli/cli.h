@@ -42,6 +42,8 @@ class Args {
   absl::StatusOr<double> GetDouble(absl::string_view key, double fallback) const;
   // Positional arguments after the command name.
   const std::vector<std::string>& positional() const { return positional_; }
+  // Names of the options given, without the leading "--".
+  std::vector<std::string> OptionNames() const;
 
  private:
   std::map<std::string, std::vector<std::string>> options_;
@@ -50,6 +52,13 @@ class Args {
 
 // Parses `--key=value`, `--key value` and bare `--flag` (value "true") options.
 Args ParseArgs(const std::vector<std::string>& words);
+
+struct Command;
+
+// Returns INVALID_ARGUMENT naming the first option in `args` that `command` does not
+// take: those in its usage text and every --<service>_address. A mistyped or unknown
+// option thus stops the command before it changes anything.
+absl::Status CheckOptions(const Command& command, const Args& args);
 
 // One registered command.
 struct Command {

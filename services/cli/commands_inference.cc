@@ -206,7 +206,7 @@ AILAB_CLI_COMMAND({"run", "predict", "Run a model on a dataset instance or an im
                    &Predict});
 AILAB_CLI_COMMAND({"run", "review", "Confirm or correct a recorded prediction",
                    "--prediction predictions/ID (--confirm | --correct CATEGORY) "
-                   "[--reviewer USER] [--comment TEXT]",
+                   "[--reviewer USER | --user USER] [--comment TEXT]",
                    &Review});
 AILAB_CLI_COMMAND({"run", "get", "Show one recorded prediction", "--prediction predictions/ID",
                    &GetPrediction});

@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     if (command.group != words[0] || command.name != words[1]) continue;
     ailab::cli::Args args =
         ailab::cli::ParseArgs(std::vector<std::string>(words.begin() + 2, words.end()));
-    absl::Status status = command.run(args);
+    absl::Status status = ailab::cli::CheckOptions(command, args);
+    if (status.ok()) status = command.run(args);
     if (!status.ok()) {
       std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
       return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
