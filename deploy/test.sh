@@ -6,7 +6,9 @@
 #   deploy/test.sh [ctest arguments]      e.g. deploy/test.sh -L unit
 #
 # Test servers use ports 55433 (PostgreSQL) and 56380 (Redis), so a running demo on
-# the default ports is not disturbed. AILAB_TEST_DATA_DIR moves their data folder.
+# the default ports is not disturbed. AILAB_TEST_PG_PORT and AILAB_TEST_REDIS_PORT
+# change those ports (AILAB_PG_PORT and AILAB_REDIS_PORT, which start-infra.sh reads,
+# are set from them here); AILAB_TEST_DATA_DIR moves their data folder.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
