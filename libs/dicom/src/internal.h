@@ -33,6 +33,18 @@ absl::Status InitializeDcmtk();
 absl::Status BadDicom(absl::string_view source, absl::string_view reason,
                       absl::string_view message);
 
+// True when `bytes` starts like DICOM: the Part 10 preamble ("DICM" at byte 128), or an
+// element of group 0002 to 0008 at one of the first 4 offsets.
+bool LooksLikeDicomStart(absl::string_view bytes);
+
+// Walks the element headers of `bytes` (without DCMTK, iteratively, skipping values)
+// and rejects sequences nested deeper than `limits.max_nesting_depth`
+// (DICOM_NESTING_TOO_DEEP) and a deflated data set that inflates beyond
+// `limits.max_inflated_bytes` (DICOM_TOO_LARGE). Faults of other kinds are left to
+// DCMTK: the walk stops there without an error.
+absl::Status CheckStructure(absl::string_view bytes, absl::string_view source,
+                            const ParseLimits& limits);
+
 // Returns the whole value of `tag` in `item` (all values, backslash-separated),
 // trimmed of padding; empty when absent.
 std::string GetString(DcmItem* item, const DcmTagKey& tag);

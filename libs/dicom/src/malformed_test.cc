@@ -86,6 +86,21 @@ TEST_CASE("Malformed: random bytes are not called truncated", "[dicom]") {
   CHECK(ailab::GetErrorReason(object.status()) == "INVALID_DICOM");
 }
 
+// Zero bytes have no preamble and no element of a DICOM group at the start, so they
+// are rejected as no DICOM file at all rather than as a data set missing its UIDs.
+TEST_CASE("Malformed: all-zero file is not DICOM", "[dicom]") {
+  for (size_t size : {size_t{8}, size_t{200}, size_t{4096}}) {
+    INFO(size);
+    auto object = ParseDicom(std::string(size, '\0'), "zeros.dcm");
+    REQUIRE_FALSE(object.ok());
+    std::string message(object.status().message());
+    INFO(message);
+    CHECK(object.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(ailab::GetErrorReason(object.status()) == "INVALID_DICOM");
+    CHECK_THAT(message, Catch::StartsWith("zeros.dcm: not a DICOM file"));
+  }
+}
+
 // A valid file cut at any point is reported as INVALID_DICOM or DICOM_TRUNCATED (or,
 // where only pixel data are missing, PIXEL_DATA_TRUNCATED), never accepted.
 TEST_CASE("Malformed: cut copies of a valid file are rejected", "[dicom]") {

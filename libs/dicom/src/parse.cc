@@ -501,6 +501,14 @@ absl::StatusOr<DicomObject> ParseDicom(absl::string_view bytes, absl::string_vie
                               absl::StrCat("file of ", bytes.size(), " bytes is too short for DICOM"));
   }
 
+  if (!internal::LooksLikeDicomStart(bytes)) {
+    return internal::BadDicom(
+        source, "INVALID_DICOM",
+        "not a DICOM file: it has no \"DICM\" prefix at byte 128 and does not start with a "
+        "DICOM element (group 0002 to 0008); upload a DICOM Part 10 file");
+  }
+  AILAB_RETURN_IF_ERROR(internal::CheckStructure(bytes, source, limits));
+
   auto impl = std::make_unique<DicomObject::Impl>();
   impl->source = std::string(source);
   impl->limits = limits;

@@ -36,6 +36,16 @@ struct ParseLimits {
   int max_frames = 10000;
   // Largest decoded frame: rows * columns * samples per pixel * bytes per sample.
   int64_t max_frame_bytes = int64_t{1} << 30;
+  // Maximum nesting of sequences, in levels. Images nest a few levels (the code
+  // sequences in an enhanced image's functional groups are about 4 deep) and structured
+  // reports about 10 (an estimate), so 32 leaves a wide margin. DCMTK parses each level
+  // with a recursive call, and deeper nesting could overflow the stack. Deeper files
+  // are rejected with DICOM_NESTING_TOO_DEEP.
+  int max_nesting_depth = 32;
+  // Maximum size of a deflated data set after inflation, in bytes (512 MiB). The limit
+  // is absolute, not a multiple of the file size, because deflate shrinks blank images
+  // by a factor of 1000 or more. Larger data sets are rejected with DICOM_TOO_LARGE.
+  int64_t max_inflated_bytes = int64_t{512} * 1024 * 1024;
 };
 
 // Header fields of one instance. Text fields hold the values as stored, trimmed of
