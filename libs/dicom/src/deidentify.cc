@@ -483,6 +483,22 @@ absl::StatusOr<DeidentifyResult> DeidentifyInPlace(DicomObject& object,
                              PseudonymousUid(options.secret_key, media_uid).c_str());
   }
 
+  // File meta attributes that name the sending and receiving systems (their AE titles
+  // often equal the Station Name removed above, and presentation addresses name
+  // hosts) or carry private data of unknown content are removed. DCMTK 3.6.7 does not
+  // add them back when it writes the file.
+  for (uint16_t element : {uint16_t{0x0016},    // Source Application Entity Title
+                           uint16_t{0x0017},    // Sending Application Entity Title
+                           uint16_t{0x0018},    // Receiving Application Entity Title
+                           uint16_t{0x0026},    // Source Presentation Address
+                           uint16_t{0x0027},    // Sending Presentation Address
+                           uint16_t{0x0028},    // Receiving Presentation Address
+                           uint16_t{0x0033},    // RTV Source Identifier
+                           uint16_t{0x0100},    // Private Information Creator UID
+                           uint16_t{0x0102}}) {  // Private Information
+    meta->findAndDeleteElement(DcmTagKey(0x0002, element));
+  }
+
   // Markers of the method used.
   dataset.putAndInsertString(DCM_PatientIdentityRemoved, "YES");
   std::string method = "AI-LAB: PS3.15 Basic Application Confidentiality Profile";

@@ -80,6 +80,28 @@ TEST_CASE("DeidentifyInPlace: no patient name or id survives", "[dicom]") {
   }
 }
 
+// Source Application Entity Title (0002,0016) names the sending system, and it often
+// equals the Station Name (0008,1010). De-identification removes both.
+TEST_CASE("DeidentifyInPlace: file meta loses its AE title", "[dicom]") {
+  for (const char* path : {"compressed/CT1_RLE.dcm", "compressed/JPGExtended.dcm",
+                           "compressed/MR_small_jpeg_ls_lossless.dcm"}) {
+    INFO(path);
+    auto object = ParseDicom(ReadTestFile(path), path);
+    REQUIRE(object.ok());
+    std::string title = object->GetString(0x0002, 0x0016);
+    REQUIRE_FALSE(title.empty());
+    REQUIRE(DeidentifyInPlace(*object, TestOptions()).ok());
+    CHECK(object->GetString(0x0002, 0x0016).empty());
+    auto bytes = object->Serialize();
+    REQUIRE(bytes.ok());
+    CHECK_FALSE(absl::StrContains(*bytes, title));
+    auto again = ParseDicom(*bytes, path);
+    REQUIRE(again.ok());
+    CHECK(again->GetString(0x0002, 0x0016).empty());
+    CHECK(again->GetString(0x0008, 0x1010).empty());
+  }
+}
+
 TEST_CASE("DeidentifyInPlace: pseudonyms, UIDs and date shifts are consistent", "[dicom]") {
   // Two copies of one MR image: the same patient and study in different encodings.
   auto a = ParseDicom(ReadTestFile("uncompressed/MR_small_implicit.dcm"), "a.dcm");
