@@ -185,6 +185,7 @@ TrainingService::TrainingService(Store* store, queue::JobQueue* queue, blob::Blo
 TrainingService::~TrainingService() { Shutdown(); }
 
 void TrainingService::StartMaintenance() {
+  dispatcher_ = std::thread([this] { RunDispatcher(); });
   maintenance_ = std::thread([this] {
     Logger()->info("maintenance started interval_s={} reclaim_min_idle_s={}",
                    absl::ToDoubleSeconds(options_.maintenance_interval),
@@ -200,6 +201,12 @@ void TrainingService::StartMaintenance() {
 void TrainingService::Shutdown() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   notifier_.Shutdown();
+  {
+    absl::MutexLock lock(&dispatch_request_mutex_);
+    stopping_ = true;
+    dispatch_requested_changed_.Signal();
+  }
+  if (dispatcher_.joinable()) dispatcher_.join();
   if (maintenance_.joinable()) maintenance_.join();
 }
 
@@ -207,21 +214,8 @@ void TrainingService::Shutdown() {
 // Maintenance
 
 void TrainingService::RunMaintenance() {
-  absl::StatusOr<std::vector<StoredJob>> unqueued =
-      store_->ListUnqueuedJobs(options_.requeue_min_age);
-  if (!unqueued.ok()) {
-    Logger()->error("listing unqueued jobs failed error={}", unqueued.status().ToString());
-  } else {
-    for (const StoredJob& stored : *unqueued) {
-      Logger()->info("writing missing queue entry job={} generation={}", stored.job.name(),
-                     stored.queue_generation);
-      absl::Status status = Enqueue(stored);
-      if (!status.ok()) {
-        Logger()->error("enqueue failed job={} error={}", stored.job.name(), status.ToString());
-      }
-    }
-  }
-
+  // Writes entries that a crash, a Redis outage or a full window left unwritten.
+  Dispatch();
   SweepActiveJobs();
 
   absl::StatusOr<std::vector<queue::Delivery>> stale =
@@ -239,15 +233,60 @@ void TrainingService::RunMaintenance() {
   }
 }
 
-absl::Status TrainingService::Enqueue(const StoredJob& stored) {
+absl::Status TrainingService::WriteEntry(const StoredJob& stored) {
   queue::JobEntry entry;
   entry.job = stored.job.name();
   entry.attempt = stored.queue_generation;
   entry.owner = stored.job.owner();
   entry.gpu_count = stored.job.options().resources().gpu_count();
   entry.memory_mb = stored.job.options().resources().memory_mb();
-  AILAB_RETURN_IF_ERROR(queue_->Enqueue(entry).status());
-  return store_->MarkEnqueued(IdOf(stored.job.name()), stored.queue_generation);
+  return queue_->Enqueue(entry).status();
+}
+
+void TrainingService::Dispatch() {
+  absl::MutexLock lock(&dispatch_mutex_);
+  while (!stop_.HasBeenNotified()) {
+    absl::StatusOr<int64_t> waiting = queue_->CountWaiting(options_.dispatch_window);
+    if (!waiting.ok()) {
+      Logger()->error("counting waiting queue entries failed error={}",
+                      waiting.status().ToString());
+      return;
+    }
+    if (*waiting >= options_.dispatch_window) return;
+    absl::StatusOr<std::optional<StoredJob>> dispatched = store_->DispatchNext(
+        [this](const StoredJob& stored) { return WriteEntry(stored); });
+    if (!dispatched.ok()) {
+      Logger()->error("dispatching a queued job failed error={}",
+                      dispatched.status().ToString());
+      return;
+    }
+    if (!dispatched->has_value()) return;
+    Logger()->info("job dispatched job={} owner={} generation={} waiting={}",
+                   (*dispatched)->job.name(), (*dispatched)->job.owner(),
+                   (*dispatched)->queue_generation, *waiting + 1);
+  }
+}
+
+void TrainingService::RequestDispatch() {
+  absl::MutexLock lock(&dispatch_request_mutex_);
+  dispatch_requested_ = true;
+  dispatch_requested_changed_.Signal();
+}
+
+void TrainingService::RunDispatcher() {
+  Logger()->info("dispatcher started window={}", options_.dispatch_window);
+  while (true) {
+    {
+      absl::MutexLock lock(&dispatch_request_mutex_);
+      while (!dispatch_requested_ && !stopping_) {
+        dispatch_requested_changed_.Wait(&dispatch_request_mutex_);
+      }
+      if (stopping_) break;
+      dispatch_requested_ = false;
+    }
+    Dispatch();
+  }
+  Logger()->info("dispatcher stopped");
 }
 
 absl::Status TrainingService::HandleStaleEntry(const queue::Delivery& delivery) {
@@ -307,9 +346,7 @@ absl::StatusOr<StoredJob> TrainingService::RecoverLostJob(const std::string& id,
   Logger()->warn("worker lost job={} worker={} state={} failures={}", stored.job.name(),
                  stored.job.worker_id(), StateName(stored.job.state()), stored.job.failure_count());
   notifier_.Notify(stored.job.name());
-  if (stored.job.state() == v1::TrainingJob::QUEUED && !stored.enqueued) {
-    AILAB_RETURN_IF_ERROR(Enqueue(stored));
-  }
+  if (stored.job.state() == v1::TrainingJob::QUEUED && !stored.enqueued) Dispatch();
   return stored;
 }
 
@@ -452,12 +489,10 @@ absl::Status TrainingService::Create(const v1::CreateTrainingJobRequest& request
   AILAB_RETURN_IF_ERROR(store_->InsertJob(job));
   Logger()->info("training job created job={} use_case={} dataset={} examples={} manifest={}", name,
                  job.use_case(), job.dataset(), built.manifest.examples_size(), manifest_blob);
+  // Written now when the dispatch window has room; otherwise a later dispatch writes
+  // it, after the jobs of owners with fewer active jobs.
+  Dispatch();
   absl::StatusOr<StoredJob> stored = store_->GetJob(id);
-  absl::Status queued = stored.ok() ? Enqueue(*stored) : stored.status();
-  if (!queued.ok()) {
-    // The maintenance pass writes the entry later; the job itself is safely stored.
-    Logger()->warn("queue entry not written yet job={} error={}", name, queued.ToString());
-  }
   *response = stored.ok() ? stored->job : job;
   return absl::OkStatus();
 }
@@ -666,6 +701,9 @@ absl::Status TrainingService::StartAttempt(const v1::StartTrainingAttemptRequest
         return absl::OkStatus();
       }));
   notifier_.Notify(stored.job.name());
+  // The worker has read its entry, so the window has room for the next job. The
+  // dispatcher thread writes it, keeping this call short.
+  RequestDispatch();
   AILAB_RETURN_IF_ERROR(rejection);
 
   AILAB_ASSIGN_OR_RETURN(*response->mutable_manifest(), ReadManifest(stored.job.manifest_blob()));
@@ -881,13 +919,7 @@ absl::Status TrainingService::Fail(const v1::FailTrainingAttemptRequest& request
       request.name(), request.attempt(), request.retryable(), request.preempted(),
       StateName(stored.job.state()), stored.job.failure_count(), request.error().message());
   notifier_.Notify(stored.job.name());
-  if (stored.job.state() == v1::TrainingJob::QUEUED && !stored.enqueued) {
-    absl::Status queued = Enqueue(stored);
-    if (!queued.ok()) {
-      Logger()->warn("queue entry not written yet job={} error={}", request.name(),
-                     queued.ToString());
-    }
-  }
+  if (stored.job.state() == v1::TrainingJob::QUEUED && !stored.enqueued) Dispatch();
   *response = std::move(stored.job);
   return absl::OkStatus();
 }

@@ -5,6 +5,8 @@
 // across threads and replicas. A maintenance thread writes queue entries that a
 // crash or a Redis outage left unwritten, and takes back queue entries of workers
 // whose lease expired (re-queueing their jobs or failing them after max_attempts).
+// Jobs reach the queue through a dispatch window: at most dispatch_window entries wait
+// unread in Redis, and the rest are written in an order that is fair between owners.
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "ailab/blob/blob_store.h"
@@ -35,8 +38,10 @@ struct ServiceOptions {
   absl::Duration reclaim_min_idle = absl::Seconds(30);
   // Time between maintenance passes.
   absl::Duration maintenance_interval = absl::Seconds(5);
-  // Age after which a QUEUED job without a written queue entry gets one.
-  absl::Duration requeue_min_age = absl::Seconds(10);
+  // Queue entries that may wait unread at once. Jobs beyond it stay in PostgreSQL and
+  // are written one by one as workers read entries, choosing first the owner with the
+  // fewest active jobs, so that one owner's many jobs cannot delay everyone else's.
+  int dispatch_window = 8;
   // Consumer name of this replica in the queue's consumer group.
   std::string replica_id = "training-service";
 };
@@ -109,8 +114,15 @@ class TrainingService final : public v1::TrainingService::Service {
   absl::Status Fail(const v1::FailTrainingAttemptRequest& request, v1::TrainingJob* response);
   absl::Status ChangeModel(const v1::UpdateModelRequest& request, v1::Model* response);
 
-  // Writes the queue entry of the job's current generation and records it.
-  absl::Status Enqueue(const StoredJob& stored);
+  // Writes the queue entry of the job's current generation.
+  absl::Status WriteEntry(const StoredJob& stored);
+  // Writes entries of waiting jobs, fairly between owners, until the window is full
+  // or no job waits.
+  void Dispatch();
+  // Asks the dispatcher thread to run Dispatch() soon; returns at once.
+  void RequestDispatch();
+  // Body of the dispatcher thread.
+  void RunDispatcher();
   // Settles a queue entry whose worker lost its lease.
   absl::Status HandleStaleEntry(const queue::Delivery& delivery);
   // Ends the attempt of a RUNNING or CANCELLING job whose worker is gone: queues it
@@ -134,6 +146,13 @@ class TrainingService final : public v1::TrainingService::Service {
   JobNotifier notifier_;
   absl::Notification stop_;
   std::thread maintenance_;
+  // Serialises Dispatch() within this replica (the store serialises replicas).
+  absl::Mutex dispatch_mutex_;
+  absl::Mutex dispatch_request_mutex_;
+  absl::CondVar dispatch_requested_changed_;
+  bool dispatch_requested_ ABSL_GUARDED_BY(dispatch_request_mutex_) = false;
+  bool stopping_ ABSL_GUARDED_BY(dispatch_request_mutex_) = false;
+  std::thread dispatcher_;
 };
 
 }  // namespace ailab::training

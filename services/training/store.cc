@@ -61,6 +61,14 @@ CREATE TABLE test_predictions (
   prediction  JSONB NOT NULL,
   PRIMARY KEY (model_id, instance)
 );
+)sql"},
+                                   {2, "indexes for fair dispatch by owner", R"sql(
+-- Jobs waiting to be written to the queue, oldest first within each owner.
+CREATE INDEX training_jobs_waiting ON training_jobs (owner, create_us, id)
+  WHERE state = 'QUEUED' AND NOT enqueued;
+-- Jobs that hold a share of the workers: running, stopping, or written to the queue.
+CREATE INDEX training_jobs_active ON training_jobs (owner)
+  WHERE state IN ('RUNNING', 'CANCELLING') OR (state = 'QUEUED' AND enqueued);
 )sql"}};
   return *migrations;
 }
@@ -259,21 +267,38 @@ absl::Status Store::MarkEnqueued(const std::string& id, int32_t generation) {
   });
 }
 
-absl::StatusOr<std::vector<StoredJob>> Store::ListUnqueuedJobs(absl::Duration min_age) {
-  return pool_->Query<std::vector<StoredJob>>(
-      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<StoredJob>> {
-        pqxx::result rows = tx.exec_params(
-            absl::StrCat("SELECT ", kJobColumns,
-                         " FROM training_jobs WHERE NOT enqueued AND state = 'QUEUED' "
-                         "AND update_time < now() - $1::bigint * interval '1 millisecond' "
-                         "ORDER BY create_us LIMIT 100"),
-            absl::ToInt64Milliseconds(min_age));
-        std::vector<StoredJob> jobs;
-        for (const pqxx::row& row : rows) {
-          AILAB_ASSIGN_OR_RETURN(StoredJob job, ToStoredJob(row));
-          jobs.push_back(std::move(job));
-        }
-        return jobs;
+absl::StatusOr<std::optional<StoredJob>> Store::DispatchNext(
+    const std::function<absl::Status(const StoredJob&)>& write_entry) {
+  return pool_->Query<std::optional<StoredJob>>(
+      [&](pqxx::work& tx) -> absl::StatusOr<std::optional<StoredJob>> {
+        // One dispatch at a time across replicas; the lock ends with the transaction.
+        tx.exec("SELECT pg_advisory_xact_lock(hashtext('training.dispatch'))");
+        // The oldest waiting job of each owner, then the owner with the fewest active
+        // jobs first, and among equals the job that has waited longest.
+        pqxx::result rows = tx.exec(absl::StrCat(
+            "WITH active AS ("
+            "  SELECT owner, count(*) AS jobs FROM training_jobs"
+            "  WHERE state IN ('RUNNING', 'CANCELLING') OR (state = 'QUEUED' AND enqueued)"
+            "  GROUP BY owner), "
+            "waiting AS ("
+            "  SELECT DISTINCT ON (owner) id, owner, create_us FROM training_jobs"
+            "  WHERE state = 'QUEUED' AND NOT enqueued ORDER BY owner, create_us, id) "
+            "SELECT ", kJobColumns, " FROM training_jobs WHERE id = ("
+            "  SELECT waiting.id FROM waiting LEFT JOIN active USING (owner)"
+            "  ORDER BY coalesce(active.jobs, 0), waiting.create_us, waiting.id LIMIT 1) "
+            // The row lock makes a worker's StartTrainingAttempt wait until the entry is
+            // recorded as written.
+            "FOR UPDATE OF training_jobs"));
+        if (rows.empty()) return std::nullopt;
+        AILAB_ASSIGN_OR_RETURN(StoredJob stored, ToStoredJob(rows[0]));
+        // A cancellation that committed while this query waited for the row lock.
+        if (stored.job.state() != v1::TrainingJob::QUEUED || stored.enqueued) return std::nullopt;
+        AILAB_RETURN_IF_ERROR(write_entry(stored));
+        tx.exec_params(
+            "UPDATE training_jobs SET enqueued = true WHERE id = $1 AND queue_generation = $2",
+            IdOf(stored.job.name()), stored.queue_generation);
+        stored.enqueued = true;
+        return stored;
       });
 }
 

@@ -86,10 +86,14 @@ class Store {
   // Records that the entry of `generation` was written to the queue.
   absl::Status MarkEnqueued(const std::string& id, int32_t generation);
 
-  // Returns QUEUED jobs whose current entry has not been written to the queue and that
-  // have not changed for `min_age` (so a request still writing the entry is left
-  // alone).
-  absl::StatusOr<std::vector<StoredJob>> ListUnqueuedJobs(absl::Duration min_age);
+  // Picks the next QUEUED job whose entry is not written yet, calls `write_entry` on it
+  // and records the entry as written, all in one transaction that holds a lock shared
+  // by every replica. The pick is fair between owners: the owner with the fewest
+  // running or already written jobs goes first, and each owner's jobs go oldest first.
+  // Returns nullopt when no job is waiting. An error from `write_entry` changes
+  // nothing.
+  absl::StatusOr<std::optional<StoredJob>> DispatchNext(
+      const std::function<absl::Status(const StoredJob&)>& write_entry);
 
   // Returns up to `limit` jobs matching `filter` from `offset`, newest first, and
   // whether more follow.

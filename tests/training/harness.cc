@@ -15,13 +15,17 @@ std::unique_ptr<grpc::ClientContext> Context() {
 }
 
 TrainingHarness::TrainingHarness(std::vector<std::string> extra_args)
-    : queue_prefix_(ailab::testing::UniqueName("training_test")) {
+    : TrainingHarness(std::move(extra_args), ailab::testing::RedisAddress()) {}
+
+TrainingHarness::TrainingHarness(std::vector<std::string> extra_args, std::string redis_address)
+    : queue_prefix_(ailab::testing::UniqueName("training_test")),
+      redis_address_(std::move(redis_address)) {
   absl::StatusOr<blob::BlobStore> blobs = blob::BlobStore::Open(blob_dir_.path());
   REQUIRE(blobs.ok());
   blobs_ = std::make_unique<blob::BlobStore>(*blobs);
 
   queue::QueueOptions queue_options;
-  queue_options.redis_address = ailab::testing::RedisAddress();
+  queue_options.redis_address = redis_address_;
   queue_options.prefix = queue_prefix_;
   absl::StatusOr<std::unique_ptr<queue::JobQueue>> queue = queue::JobQueue::Open(queue_options);
   REQUIRE(queue.ok());
@@ -29,7 +33,7 @@ TrainingHarness::TrainingHarness(std::vector<std::string> extra_args)
 
   std::vector<std::string> args = {
       absl::StrCat("--database_url=", database_.url()),
-      absl::StrCat("--redis_address=", ailab::testing::RedisAddress()),
+      absl::StrCat("--redis_address=", redis_address_),
       absl::StrCat("--queue_stream=", queue_prefix_),
       absl::StrCat("--blob_root=", blob_dir_.path()),
       absl::StrCat("--annotation_address=", fakes_.address()),
@@ -54,7 +58,7 @@ TrainingHarness::~TrainingHarness() {
     absl::Status stopped = service_->Stop();
     if (!stopped.ok()) WARN("ailab-training did not stop cleanly: " << stopped.ToString());
   }
-  auto client = redis::Client::Connect(ailab::testing::RedisAddress());
+  auto client = redis::Client::Connect(redis_address_);
   if (client.ok()) (void)(*client)->Command({"DEL", queue_->stream()});
 }
 
@@ -97,6 +101,9 @@ v1::TrainingJob TrainingHarness::CreateJob(const std::string& owner) {
 std::optional<queue::Delivery> TrainingHarness::NextEntry(const std::string& worker) {
   for (int i = 0; i < 50; ++i) {
     auto delivery = queue_->Consume(worker, absl::Milliseconds(200));
+    // The first read after a Redis restart fails, and the client then reconnects.
+    if (delivery.status().code() == absl::StatusCode::kUnavailable) continue;
+    INFO(delivery.status().ToString());
     REQUIRE(delivery.ok());
     if (delivery->has_value()) return **delivery;
   }

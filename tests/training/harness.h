@@ -22,6 +22,9 @@ class TrainingHarness {
   // Starts the service; `extra_args` are appended to its command line (later flags
   // win, so they can override the test defaults).
   explicit TrainingHarness(std::vector<std::string> extra_args = {});
+  // The same on the Redis server at `redis_address` (host:port) instead of the test
+  // server.
+  TrainingHarness(std::vector<std::string> extra_args, std::string redis_address);
   ~TrainingHarness();
 
   v1::TrainingService::Stub& stub() { return *stub_; }
@@ -32,6 +35,7 @@ class TrainingHarness {
   const std::string& blob_root() const { return blob_dir_.path(); }
   const std::string& database_url() const { return database_.url(); }
   const std::string& queue_prefix() const { return queue_prefix_; }
+  const std::string& redis_address() const { return redis_address_; }
 
   // Puts a dataset with `per_class[c]` labelled, prepared instances of class c on the
   // fakes, labelled by `annotator`.
@@ -62,6 +66,7 @@ class TrainingHarness {
   ailab::testing::ScratchDatabase database_;
   ailab::testing::TempDir blob_dir_;
   std::string queue_prefix_;
+  std::string redis_address_;
   FakeDataServices fakes_;
   std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<queue::JobQueue> queue_;

@@ -706,6 +706,61 @@ TEST_CASE("TrainingService: restart keeps queued jobs", "[training][service]") {
   CHECK(b.training_job().name() == second.name());
 }
 
+TEST_CASE("TrainingService: heavy owner does not starve others", "[training][service]") {
+  // Two entries may wait in Redis; the other jobs wait in PostgreSQL.
+  TrainingHarness harness({"--dispatch_window=2"});
+  std::vector<std::string> heavy;
+  for (int i = 0; i < 12; ++i) heavy.push_back(harness.CreateJob("heavy-user").name());
+  CHECK(*harness.queue().Length() == 2);
+  v1::TrainingJob light = harness.CreateJob("light-user");
+  CHECK(GetJob(harness, light.name()).state() == v1::TrainingJob::QUEUED);
+  CHECK(*harness.queue().Length() == 2);
+
+  // The two entries written before the light user's job come first; the next one is
+  // the light user's, since it has no active job and the heavy user has two.
+  std::vector<std::string> started;
+  for (int i = 0; i < 4; ++i) {
+    started.push_back(harness.StartNext(absl::StrCat("worker-", i)).training_job().name());
+  }
+  SERVICE_LOG(harness);
+  CHECK(started[0] == heavy[0]);
+  CHECK(started[1] == heavy[1]);
+  CHECK(started[2] == light.name());
+  CHECK(started[3] == heavy[2]);
+}
+
+TEST_CASE("TrainingService: owners alternate in dispatch order", "[training][service]") {
+  TrainingHarness harness({"--dispatch_window=1"});
+  std::vector<std::string> first, second;
+  for (int i = 0; i < 3; ++i) first.push_back(harness.CreateJob("owner-a").name());
+  for (int i = 0; i < 3; ++i) second.push_back(harness.CreateJob("owner-b").name());
+
+  // Every start frees the one slot of the window, and the dispatcher then picks the
+  // owner with fewer active jobs.
+  std::vector<std::string> started;
+  for (int i = 0; i < 6; ++i) {
+    started.push_back(harness.StartNext(absl::StrCat("worker-", i)).training_job().name());
+  }
+  SERVICE_LOG(harness);
+  std::vector<std::string> expected = {first[0],  second[0], first[1],
+                                       second[1], first[2],  second[2]};
+  CHECK(started == expected);
+}
+
+TEST_CASE("TrainingService: cancelled waiting job is never written", "[training][service]") {
+  TrainingHarness harness({"--dispatch_window=1"});
+  v1::TrainingJob written = harness.CreateJob("user-1");
+  v1::TrainingJob waiting = harness.CreateJob("user-1");
+  v1::TrainingJob cancelled;
+  REQUIRE(Cancel(harness, waiting.name(), &cancelled).ok());
+  CHECK(cancelled.state() == v1::TrainingJob::CANCELLED);
+
+  v1::StartTrainingAttemptResponse first = harness.StartNext();
+  CHECK(first.training_job().name() == written.name());
+  // Nothing else reaches the queue.
+  CHECK_FALSE(harness.NextEntry("other-worker").has_value());
+}
+
 TEST_CASE("TrainingService: missing queue entry is written", "[training][service]") {
   TrainingHarness harness({"--maintenance_interval=100ms"});
   v1::TrainingJob job = harness.CreateJob();

@@ -3,104 +3,21 @@
 // the CPU, cancel a running job, and stop a worker so that it hands its job back.
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "ailab/imaging/npy.h"
 #include "google/protobuf/util/json_util.h"
 #include "harness.h"
+#include "worker_support.h"
 
 namespace ailab::training::testing {
 namespace {
 
-constexpr char kUseCase[] = "useCases/binary";
-constexpr char kDataset[] = "datasets/synthetic";
-constexpr int kImageSize = 32;
-constexpr int kPerClass = 60;
-
-// Stores `kPerClass` arrays per class: class 0 dark, class 1 bright, with noise.
-void AddSyntheticDataset(TrainingHarness& harness) {
-  std::mt19937 random(7);
-  std::normal_distribution<float> noise(0.0f, 0.05f);
-  std::vector<std::string> blobs;
-  for (int index = 0; index < 2 * kPerClass; ++index) {
-    const float mean = index < kPerClass ? 0.25f : 0.75f;
-    std::vector<float> pixels(kImageSize * kImageSize);
-    for (float& pixel : pixels) pixel = std::clamp(mean + noise(random), 0.0f, 1.0f);
-    auto array = imaging::Array::FromFloat({kImageSize, kImageSize}, pixels);
-    REQUIRE(array.ok());
-    auto encoded = imaging::EncodeNpy(*array);
-    REQUIRE(encoded.ok());
-    blobs.push_back(harness.PutBlob(*encoded));
-  }
-  std::vector<FakeInstance> instances = FakeDataServices::MakeInstances(
-      kDataset, {kPerClass, kPerClass}, [&](int index) { return blobs[index]; });
-  for (FakeInstance& instance : instances) instance.array_shape = {kImageSize, kImageSize};
-  harness.fakes().SetCategories(kUseCase, {"absent", "present"});
-  harness.fakes().SetDataset(kUseCase, kDataset, "ann1", instances);
-}
+constexpr int kImageSize = kSyntheticImageSize;
+constexpr int kPerClass = kSyntheticPerClass;
 
 v1::TrainingJob CreateJob(TrainingHarness& harness, int max_epochs) {
-  v1::CreateTrainingJobRequest request = TrainingHarness::CreateRequest(kDataset);
-  v1::TrainingJob* job = request.mutable_training_job();
-  job->set_use_case(kUseCase);
-  v1::TrainingOptions* options = job->mutable_options();
-  options->set_architecture("resnet18");
-  options->set_image_size(kImageSize);
-  options->set_batch_size(16);
-  options->set_max_epochs(max_epochs);
-  options->set_early_stopping_patience(0);
-  options->set_learning_rate(0.01);
-  options->mutable_resources()->set_gpu_count(0);
-  options->mutable_resources()->set_memory_mb(0);
-  v1::TrainingJob created;
-  grpc::Status status = harness.stub().CreateTrainingJob(Context().get(), request, &created);
-  INFO(status.error_message());
-  REQUIRE(status.ok());
-  return created;
-}
-
-std::unique_ptr<ailab::testing::ServiceProcess> StartWorker(TrainingHarness& harness,
-                                                            const std::string& work_dir,
-                                                            const std::string& worker_id) {
-  auto worker = ailab::testing::ServiceProcess::Start(
-      "ailab-worker",
-      {absl::StrCat("--training_address=", harness.service().address()),
-       absl::StrCat("--redis_address=", ailab::testing::RedisAddress()),
-       absl::StrCat("--queue_stream=", harness.queue_prefix()),
-       absl::StrCat("--blob_root=", harness.blob_root()), absl::StrCat("--work_dir=", work_dir),
-       absl::StrCat("--worker_id=", worker_id), "--threads=2", "--device=cpu",
-       "--heartbeat_interval=500ms", "--lease_ttl=5s"});
-  if (!worker.ok()) FAIL("ailab-worker did not start: " << worker.status().ToString());
-  return *std::move(worker);
-}
-
-v1::TrainingJob GetJob(TrainingHarness& harness, const std::string& name) {
-  v1::GetTrainingJobRequest request;
-  request.set_name(name);
-  v1::TrainingJob job;
-  grpc::Status status = harness.stub().GetTrainingJob(Context().get(), request, &job);
-  INFO(status.error_message());
-  REQUIRE(status.ok());
-  return job;
-}
-
-// Polls the job until `done` returns true (at most about ten minutes, for slow machines).
-v1::TrainingJob WaitFor(TrainingHarness& harness, const std::string& name,
-                        const std::function<bool(const v1::TrainingJob&)>& done) {
-  v1::TrainingJob job;
-  for (int i = 0; i < 6000; ++i) {
-    job = GetJob(harness, name);
-    if (done(job)) return job;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return job;
-}
-
-bool IsTerminal(const v1::TrainingJob& job) {
-  return job.state() == v1::TrainingJob::SUCCEEDED || job.state() == v1::TrainingJob::FAILED ||
-         job.state() == v1::TrainingJob::CANCELLED;
+  return CreateSyntheticJob(harness, max_epochs);
 }
 
 TEST_CASE("Worker: trains, tests and registers a model", "[training][torch][service]") {
@@ -155,8 +72,13 @@ TEST_CASE("Worker: trains, tests and registers a model", "[training][torch][serv
     CHECK(prediction.probabilities(0) + prediction.probabilities(1) == Approx(1.0).margin(1e-4));
   }
 
-  // The job's entry was acknowledged and removed.
-  CHECK(*harness.queue().Length() == 0);
+  // The worker acknowledges and removes the job's entry after CompleteTrainingJob returns.
+  int64_t length = -1;
+  for (int i = 0; i < 100 && length != 0; ++i) {
+    length = *harness.queue().Length();
+    if (length != 0) absl::SleepFor(absl::Milliseconds(100));
+  }
+  CHECK(length == 0);
   CHECK(worker->Stop().ok());
 }
 

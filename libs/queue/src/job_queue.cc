@@ -40,7 +40,9 @@ return 0
 )lua";
 
 // Counts the entries after the group's last delivered id whose `bounces` field is 0 or
-// absent. KEYS[1] is the stream, ARGV[1] the group and ARGV[2] the largest count.
+// absent, stopping at ARGV[2]. KEYS[1] is the stream and ARGV[1] the group. Bounced
+// entries may come first, so the scan reads pages of 100 until it has counted enough,
+// and it gives up after 10,000 entries.
 constexpr char kCountWaitingScript[] = R"lua(
 local last = nil
 for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
@@ -49,14 +51,23 @@ for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
   if fields['name'] == ARGV[1] then last = fields['last-delivered-id'] end
 end
 if last == nil then return 0 end
-local waiting = 0
-for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '(' .. last, '+', 'COUNT', ARGV[2])) do
-  local values = entry[2]
-  local bounced = false
-  for i = 1, #values, 2 do
-    if values[i] == 'bounces' and values[i + 1] ~= '0' then bounced = true end
+local limit = tonumber(ARGV[2])
+local start = '(' .. last
+local waiting, scanned = 0, 0
+while waiting < limit and scanned < 10000 do
+  local entries = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', 100)
+  if #entries == 0 then break end
+  for _, entry in ipairs(entries) do
+    local values = entry[2]
+    local bounced = false
+    for i = 1, #values, 2 do
+      if values[i] == 'bounces' and values[i + 1] ~= '0' then bounced = true end
+    end
+    if not bounced then waiting = waiting + 1 end
+    if waiting >= limit then break end
+    start = '(' .. entry[1]
   end
-  if not bounced then waiting = waiting + 1 end
+  scanned = scanned + #entries
 end
 return waiting
 )lua";

@@ -199,6 +199,56 @@ TEST_CASE("JobQueue: entries survive a restart", "[queue][redis]") {
   CHECK((*reclaimed)[1].entry.job == "trainingJobs/read");
 }
 
+TEST_CASE("JobQueue: waiting count skips read and bounced", "[queue][redis]") {
+  ScratchQueue scratch;
+  JobQueue& queue = scratch.queue();
+  CHECK(*queue.CountWaiting() == 0);
+
+  REQUIRE(queue.Enqueue(Entry("trainingJobs/read")).ok());
+  REQUIRE(queue.Enqueue(Entry("trainingJobs/waiting")).ok());
+  JobEntry bounced = Entry("trainingJobs/bounced");
+  bounced.bounces = 2;
+  REQUIRE(queue.Enqueue(bounced).ok());
+  CHECK(*queue.CountWaiting() == 2);
+
+  auto read = queue.Consume("worker-1", kShortBlock);
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK(*queue.CountWaiting() == 1);
+  CHECK(*queue.CountWaiting(1) == 1);
+}
+
+TEST_CASE("JobQueue: waiting count looks past bounced entries", "[queue][redis]") {
+  ScratchQueue scratch;
+  JobQueue& queue = scratch.queue();
+  // More bounced entries than one page of the scan, then two that wait.
+  for (int i = 0; i < 150; ++i) {
+    JobEntry bounced = Entry(absl::StrCat("trainingJobs/bounced-", i));
+    bounced.bounces = 1;
+    REQUIRE(queue.Enqueue(bounced).ok());
+  }
+  REQUIRE(queue.Enqueue(Entry("trainingJobs/first")).ok());
+  REQUIRE(queue.Enqueue(Entry("trainingJobs/second")).ok());
+  CHECK(*queue.CountWaiting(8) == 2);
+  CHECK(*queue.CountWaiting(1) == 1);
+}
+
+TEST_CASE("JobQueue: waiting count recreates a lost stream", "[queue][redis]") {
+  ScratchQueue scratch;
+  auto client = redis::Client::Connect(scratch.options().redis_address);
+  REQUIRE(client.ok());
+  REQUIRE((*client)->Command({"DEL", scratch.queue().stream()}).ok());
+
+  auto waiting = scratch.queue().CountWaiting();
+  INFO(waiting.status().ToString());
+  REQUIRE(waiting.ok());
+  CHECK(*waiting == 0);
+  REQUIRE(scratch.queue().Enqueue(Entry("trainingJobs/after")).ok());
+  auto next = scratch.queue().Consume("worker-1", kShortBlock);
+  REQUIRE(next.ok());
+  CHECK(next->has_value());
+}
+
 TEST_CASE("JobQueue: malformed entry is skipped", "[queue][redis]") {
   ScratchQueue scratch;
   JobQueue& queue = scratch.queue();

@@ -128,8 +128,8 @@ class JobQueue {
 
   // Number of entries that no consumer has read yet, leaving out entries that a worker
   // passed on because its resources did not fit (bounces > 0), so that jobs no live
-  // worker can run do not count as waiting. Counts at most `limit` entries. The
-  // training service keeps this number below its dispatch window.
+  // worker can run do not count as waiting. Stops counting at `limit`. The training
+  // service keeps this number below its dispatch window.
   absl::StatusOr<int64_t> CountWaiting(int limit = 1000);
 
   // Key names, for logs and tests.
