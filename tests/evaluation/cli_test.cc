@@ -1,4 +1,5 @@
-// Tests of `ailab metrics classification`, run as the built `ailab` binary.
+// Tests of `ailab metrics classification`, run as the built `ailab` binary. The
+// detection and segmentation commands are tested in tests/metrics/cli_test.cc.
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -52,14 +53,41 @@ TEST_CASE("ailab metrics classification: binary report") {
   CHECK(absl::StrContains(output.text, "\"auc\": 0.75"));
   CHECK(absl::StrContains(output.text, "\"sensitivity\": 1,"));
   CHECK(absl::StrContains(output.text, "\"specificity\": 0.5,"));
-  CHECK(absl::StrContains(output.text, "\"confusion_matrix\": [[2, 0], [1, 1]]"));
+  // Malignant at or above 0.35: b (0.4), c (0.35) and d (0.8).
+  CHECK(absl::StrContains(output.text, "\"confusion_matrix\": [[1, 1], [0, 2]]"));
+  CHECK(absl::StrContains(output.text, "\"ppv\": 0.6666666667"));
+  CHECK(absl::StrContains(output.text, "\"confidence_intervals\": {"));
 
   Output positive = RunCli(absl::StrCat("metrics classification --input ", path,
-                                        " --positive benign"));
+                                        " --positive benign --replicates 0"));
   INFO(positive.text);
   CHECK(positive.exit_code == 0);
   CHECK(absl::StrContains(positive.text, "\"positive\": \"benign\""));
   CHECK(absl::StrContains(positive.text, "\"auc\": 0.75"));
+  // Benign at or above 0.5: a (0.9), b (0.6) and c (0.65).
+  CHECK(absl::StrContains(positive.text, "\"confusion_matrix\": [[2, 0], [1, 1]]"));
+  CHECK(!absl::StrContains(positive.text, "confidence_intervals"));
+}
+
+TEST_CASE("ailab metrics classification: four classes") {
+  ailab::testing::TempDir dir;
+  const std::string path = WriteCsv(dir, "density.csv",
+                                    "id,truth,A,B,C,D\n"
+                                    "1,A,0.7,0.1,0.1,0.1\n"
+                                    "2,B,0.1,0.6,0.2,0.1\n"
+                                    "3,C,0.1,0.2,0.3,0.4\n"
+                                    "4,D,0.1,0.1,0.2,0.6\n"
+                                    "5,B,0.25,0.25,0.25,0.25\n");
+  Output output = RunCli(absl::StrCat("metrics classification --input ", path));
+  INFO(output.text);
+  CHECK(output.exit_code == 0);
+  CHECK(absl::StrContains(output.text, "\"classes\": [\"A\", \"B\", \"C\", \"D\"]"));
+  // The most probable class, the first one on ties (row 5 goes to A).
+  CHECK(absl::StrContains(output.text,
+                          "\"confusion_matrix\": [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 1], "
+                          "[0, 0, 0, 1]]"));
+  CHECK(absl::StrContains(output.text, "\"accuracy\": 0.6"));
+  CHECK(absl::StrContains(output.text, "\"quadratic_kappa\": "));
 }
 
 TEST_CASE("ailab metrics classification: bad input named") {
@@ -83,6 +111,12 @@ TEST_CASE("ailab metrics classification: bad input named") {
                                      WriteCsv(dir, "d.csv", "")));
   CHECK(empty.exit_code == 2);
   CHECK(absl::StrContains(empty.text, "empty"));
+
+  Output bad_replicates = RunCli(absl::StrCat(
+      "metrics classification --replicates -1 --input ",
+      WriteCsv(dir, "e.csv", "id,truth,x,y\n1,x,0.5,0.5\n")));
+  CHECK(bad_replicates.exit_code == 2);
+  CHECK(absl::StrContains(bad_replicates.text, "--replicates -1"));
 
   Output absent = RunCli(absl::StrCat("metrics classification --input ", dir.path(), "/none.csv"));
   CHECK(absent.exit_code == 1);

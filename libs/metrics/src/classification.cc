@@ -4,16 +4,20 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "ailab/status/status.h"
+#include "src/parallel.h"
 
 namespace ailab::metrics {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Inputs from this many rows sort their positive and negative halves on two threads.
+constexpr size_t kParallelSortMinRows = 1 << 16;
 
 double Ratio(int64_t numerator, int64_t denominator) {
   if (denominator == 0) return kNaN;
@@ -106,28 +110,61 @@ absl::Status AucUndefined(absl::string_view what, int64_t positives, int64_t neg
       {{"positives", positive_count}, {"negatives", negative_count}});
 }
 
-// Splits the rows into sorted positive and negative scores, reusing the buffers.
-// `is_positive(i)` and `score(i)` read row i.
+// Splits the rows into the ascending sort keys (internal::SortKey) of the positive and
+// the negative scores; keys compare as their scores do. `is_positive(i)` and `score(i)`
+// read row i, and `positive_count` is the number of positive rows. Large inputs sort
+// both halves on two threads.
 template <typename IsPositive, typename Score>
-void SplitAndSort(size_t n, IsPositive is_positive, Score score, std::vector<double>& positives,
-                  std::vector<double>& negatives) {
+void SplitAndSort(size_t n, size_t positive_count, IsPositive is_positive, Score score,
+                  internal::LargeVector<uint64_t>& positives,
+                  internal::LargeVector<uint64_t>& negatives) {
   positives.clear();
   negatives.clear();
+  positives.reserve(positive_count);
+  negatives.reserve(n - positive_count);
   for (size_t i = 0; i < n; ++i) {
-    (is_positive(i) ? positives : negatives).push_back(score(i));
+    (is_positive(i) ? positives : negatives).push_back(internal::SortKey(score(i)));
   }
-  std::sort(positives.begin(), positives.end());
-  std::sort(negatives.begin(), negatives.end());
+  internal::LargeVector<uint64_t> positive_scratch;
+  internal::LargeVector<uint64_t> negative_scratch;
+  if (n >= kParallelSortMinRows) {
+    internal::ParallelFor(2, [&](int64_t half) {
+      if (half == 0) {
+        internal::RadixSortKeys(positives, positive_scratch);
+      } else {
+        internal::RadixSortKeys(negatives, negative_scratch);
+      }
+    });
+  } else {
+    internal::RadixSortKeys(positives, positive_scratch);
+    internal::RadixSortKeys(negatives, negative_scratch);
+  }
 }
 
-// Mann-Whitney AUC of ascending positive and negative scores, both non-empty.
-double AucOfSorted(const std::vector<double>& positives, const std::vector<double>& negatives) {
+// Validates binary input like ValidateBinary in the same pass that counts the
+// positives, since both read every row.
+absl::StatusOr<size_t> CountPositives(std::span<const int> truth01,
+                                      std::span<const double> scores) {
+  if (truth01.size() != scores.size()) return ValidateBinary(truth01, scores);
+  size_t positives = 0;
+  bool invalid = false;
+  for (size_t i = 0; i < truth01.size(); ++i) {
+    invalid |= (static_cast<unsigned>(truth01[i]) > 1u) | std::isnan(scores[i]);
+    positives += truth01[i] == 1 ? 1 : 0;
+  }
+  if (invalid) return ValidateBinary(truth01, scores);
+  return positives;
+}
+
+// Mann-Whitney AUC of ascending positive and negative score keys, both non-empty.
+double AucOfSorted(const internal::LargeVector<uint64_t>& positives,
+                   const internal::LargeVector<uint64_t>& negatives) {
   // Twice the U statistic, as an integer: each positive gains 2 per negative below it
   // and 1 per negative equal to it.
   int64_t twice_u = 0;
   size_t below = 0;
   size_t not_above = 0;
-  for (double s : positives) {
+  for (uint64_t s : positives) {
     while (below < negatives.size() && negatives[below] < s) ++below;
     if (not_above < below) not_above = below;
     while (not_above < negatives.size() && negatives[not_above] <= s) ++not_above;
@@ -250,12 +287,12 @@ double Accuracy(const ConfusionMatrix& cm) {
 }
 
 absl::StatusOr<double> BinaryAuc(std::span<const int> truth01, std::span<const double> scores) {
-  AILAB_RETURN_IF_ERROR(ValidateBinary(truth01, scores));
-  std::vector<double> positives;
-  std::vector<double> negatives;
+  AILAB_ASSIGN_OR_RETURN(size_t positive_count, CountPositives(truth01, scores));
+  internal::LargeVector<uint64_t> positives;
+  internal::LargeVector<uint64_t> negatives;
   SplitAndSort(
-      truth01.size(), [&](size_t i) { return truth01[i] == 1; }, [&](size_t i) { return scores[i]; },
-      positives, negatives);
+      truth01.size(), positive_count, [&](size_t i) { return truth01[i] == 1; },
+      [&](size_t i) { return scores[i]; }, positives, negatives);
   if (positives.empty() || negatives.empty()) {
     return AucUndefined("AUC", positives.size(), negatives.size());
   }
@@ -266,21 +303,43 @@ absl::StatusOr<std::vector<double>> OneVsRestAucPerClass(std::span<const int> tr
                                                          std::span<const double> probabilities,
                                                          int num_classes) {
   AILAB_RETURN_IF_ERROR(ValidateMulticlass(truth, probabilities, num_classes));
-  std::vector<double> aucs;
-  aucs.reserve(num_classes);
-  std::vector<double> positives;
-  std::vector<double> negatives;
+  std::vector<int64_t> prevalence(num_classes, 0);
+  for (int label : truth) ++prevalence[label];
   for (int c = 0; c < num_classes; ++c) {
-    SplitAndSort(
-        truth.size(), [&](size_t i) { return truth[i] == c; },
-        [&](size_t i) { return probabilities[i * num_classes + c]; }, positives, negatives);
-    if (positives.empty() || negatives.empty()) {
-      return Annotate(AucUndefined(absl::StrCat("one-vs-rest AUC of class ", c), positives.size(),
-                                   negatives.size()),
-                      "every class must occur in truth, and not in every row");
+    const int64_t positives = prevalence[c];
+    const int64_t negatives = static_cast<int64_t>(truth.size()) - positives;
+    if (positives == 0 || negatives == 0) {
+      return Annotate(
+          AucUndefined(absl::StrCat("one-vs-rest AUC of class ", c), positives, negatives),
+          "every class must occur in truth, and not in every row");
     }
-    aucs.push_back(AucOfSorted(positives, negatives));
   }
+  // One pass over the row-major matrix gathers every class's positive and negative
+  // sort keys, so the matrix is read once rather than once per class. The classes are
+  // then independent and sort on separate threads.
+  const size_t n = truth.size();
+  std::vector<internal::LargeVector<uint64_t>> positives(num_classes);
+  std::vector<internal::LargeVector<uint64_t>> negatives(num_classes);
+  for (int c = 0; c < num_classes; ++c) {
+    positives[c].reserve(prevalence[c]);
+    negatives[c].reserve(n - prevalence[c]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const double* row = probabilities.data() + i * num_classes;
+    for (int c = 0; c < num_classes; ++c) {
+      (truth[i] == c ? positives[c] : negatives[c]).push_back(internal::SortKey(row[c]));
+    }
+  }
+  std::vector<double> aucs(num_classes);
+  internal::ParallelFor(num_classes, [&](int64_t c) {
+    internal::LargeVector<uint64_t> scratch;
+    internal::RadixSortKeys(positives[c], scratch);
+    internal::RadixSortKeys(negatives[c], scratch);
+    aucs[c] = AucOfSorted(positives[c], negatives[c]);
+    // Release this class's buffers before the thread takes its next class.
+    internal::LargeVector<uint64_t>().swap(positives[c]);
+    internal::LargeVector<uint64_t>().swap(negatives[c]);
+  });
   return aucs;
 }
 
@@ -305,60 +364,69 @@ absl::StatusOr<double> OneVsRestAuc(std::span<const int> truth,
 absl::StatusOr<std::vector<RocPoint>> RocCurve(std::span<const int> truth01,
                                                std::span<const double> scores,
                                                bool drop_intermediate) {
-  AILAB_RETURN_IF_ERROR(ValidateBinary(truth01, scores));
-  std::vector<double> positives;
-  std::vector<double> negatives;
+  AILAB_ASSIGN_OR_RETURN(size_t positive_count, CountPositives(truth01, scores));
+  internal::LargeVector<uint64_t> positives;
+  internal::LargeVector<uint64_t> negatives;
   SplitAndSort(
-      truth01.size(), [&](size_t i) { return truth01[i] == 1; }, [&](size_t i) { return scores[i]; },
-      positives, negatives);
+      truth01.size(), positive_count, [&](size_t i) { return truth01[i] == 1; },
+      [&](size_t i) { return scores[i]; }, positives, negatives);
   if (positives.empty() || negatives.empty()) {
     return AucUndefined("the ROC curve", positives.size(), negatives.size());
   }
 
   // Walk distinct scores from the highest down; at each, count the rows at or above it.
+  // Points go straight to the output, so no buffer of all steps is needed.
   struct Step {
     int64_t tp;
     int64_t fp;
-    double threshold;
+    uint64_t threshold_key;
   };
-  std::vector<Step> steps;
+  // Distinct scores of each half bound the point count, and reserving that avoids
+  // copying and faulting in a growing vector.
+  auto count_distinct = [](const internal::LargeVector<uint64_t>& keys) {
+    size_t distinct = keys.empty() ? 0 : 1;
+    for (size_t i = 1; i < keys.size(); ++i) distinct += keys[i] != keys[i - 1] ? 1 : 0;
+    return distinct;
+  };
+  std::vector<RocPoint> points;
+  points.reserve(count_distinct(positives) + count_distinct(negatives) + 1);
+  points.push_back({0.0, 0.0, std::numeric_limits<double>::infinity()});
+  const double p = static_cast<double>(positives.size());
+  const double n = static_cast<double>(negatives.size());
+  auto emit = [&](const Step& step) {
+    points.push_back({static_cast<double>(step.fp) / n, static_cast<double>(step.tp) / p,
+                      internal::FromSortKey(step.threshold_key)});
+  };
+  // With drop_intermediate, scikit-learn keeps the ends and every point where the second
+  // difference of the TP or FP counts is non-zero, that is where the curve bends. That
+  // needs the step before and after, so a step is emitted once its successor is known.
+  std::optional<Step> previous;
+  std::optional<Step> current;
   size_t pos_left = positives.size();  // positives[0, pos_left) are not yet counted
   size_t neg_left = negatives.size();
   while (pos_left > 0 || neg_left > 0) {
-    double threshold = -std::numeric_limits<double>::infinity();
+    uint64_t threshold = 0;
     if (pos_left > 0) threshold = positives[pos_left - 1];
     if (neg_left > 0) threshold = std::max(threshold, negatives[neg_left - 1]);
     while (pos_left > 0 && positives[pos_left - 1] == threshold) --pos_left;
     while (neg_left > 0 && negatives[neg_left - 1] == threshold) --neg_left;
-    steps.push_back({static_cast<int64_t>(positives.size() - pos_left),
-                     static_cast<int64_t>(negatives.size() - neg_left), threshold});
-  }
-
-  // scikit-learn keeps the ends and every point where the second difference of the
-  // TP or FP counts is non-zero, that is where the curve bends.
-  std::vector<Step> kept;
-  if (drop_intermediate && steps.size() > 2) {
-    kept.reserve(steps.size());
-    kept.push_back(steps.front());
-    for (size_t i = 1; i + 1 < steps.size(); ++i) {
-      const int64_t tp_bend = steps[i + 1].tp - 2 * steps[i].tp + steps[i - 1].tp;
-      const int64_t fp_bend = steps[i + 1].fp - 2 * steps[i].fp + steps[i - 1].fp;
-      if (tp_bend != 0 || fp_bend != 0) kept.push_back(steps[i]);
+    const Step next{static_cast<int64_t>(positives.size() - pos_left),
+                    static_cast<int64_t>(negatives.size() - neg_left), threshold};
+    if (!drop_intermediate) {
+      emit(next);
+      continue;
     }
-    kept.push_back(steps.back());
-  } else {
-    kept = std::move(steps);
+    if (current.has_value()) {
+      // `current` is the first step (no predecessor) or an inner one.
+      const bool keep = !previous.has_value() ||
+                        next.tp - 2 * current->tp + previous->tp != 0 ||
+                        next.fp - 2 * current->fp + previous->fp != 0;
+      if (keep) emit(*current);
+    }
+    previous = current;
+    current = next;
   }
-
-  std::vector<RocPoint> points;
-  points.reserve(kept.size() + 1);
-  points.push_back({0.0, 0.0, std::numeric_limits<double>::infinity()});
-  const double p = static_cast<double>(positives.size());
-  const double n = static_cast<double>(negatives.size());
-  for (const Step& step : kept) {
-    points.push_back({static_cast<double>(step.fp) / n, static_cast<double>(step.tp) / p,
-                      step.threshold});
-  }
+  if (drop_intermediate && current.has_value()) emit(*current);  // the last step
   return points;
 }
 
@@ -369,17 +437,25 @@ absl::StatusOr<ThresholdMetrics> SensitivitySpecificity(std::span<const int> tru
     return InvalidArgument("INVALID_THRESHOLD", "threshold",
                            "threshold is NaN; pass a number such as 0.5");
   }
-  AILAB_RETURN_IF_ERROR(ValidateBinary(truth01, scores));
+  if (truth01.size() != scores.size()) return ValidateBinary(truth01, scores);
   ThresholdMetrics m;
   m.threshold = threshold;
+  // One pass counts the cells and checks the input, branch-free: cells[2 * truth +
+  // called positive]. Invalid rows only set `invalid`, and ValidateBinary then names
+  // the first one.
+  int64_t cells[4] = {0, 0, 0, 0};
+  bool invalid = false;
   for (size_t i = 0; i < truth01.size(); ++i) {
-    const bool called_positive = scores[i] >= threshold;
-    if (truth01[i] == 1) {
-      ++(called_positive ? m.true_positives : m.false_negatives);
-    } else {
-      ++(called_positive ? m.false_positives : m.true_negatives);
-    }
+    const int label = truth01[i];
+    const double score = scores[i];
+    invalid |= (static_cast<unsigned>(label) > 1u) | std::isnan(score);
+    ++cells[((label & 1) << 1) | (score >= threshold ? 1 : 0)];
   }
+  if (invalid) return ValidateBinary(truth01, scores);
+  m.true_negatives = cells[0];
+  m.false_positives = cells[1];
+  m.false_negatives = cells[2];
+  m.true_positives = cells[3];
   m.sensitivity = Ratio(m.true_positives, m.true_positives + m.false_negatives);
   m.specificity = Ratio(m.true_negatives, m.true_negatives + m.false_positives);
   m.ppv = Ratio(m.true_positives, m.true_positives + m.false_positives);
@@ -387,6 +463,47 @@ absl::StatusOr<ThresholdMetrics> SensitivitySpecificity(std::span<const int> tru
   m.f1 = Ratio(2 * m.true_positives, 2 * m.true_positives + m.false_positives + m.false_negatives);
   m.accuracy = Ratio(m.true_positives + m.true_negatives, static_cast<int64_t>(truth01.size()));
   return m;
+}
+
+absl::StatusOr<ConfusionMatrix> ConfusionAtThreshold(std::span<const int> truth01,
+                                                     std::span<const double> scores,
+                                                     double threshold) {
+  AILAB_ASSIGN_OR_RETURN(ThresholdMetrics at, SensitivitySpecificity(truth01, scores, threshold));
+  return ConfusionFromCounts(
+      2, {at.true_negatives, at.false_positives, at.false_negatives, at.true_positives});
+}
+
+absl::StatusOr<ConfusionMatrix> ConfusionOfArgmax(std::span<const int> truth,
+                                                  std::span<const double> probabilities,
+                                                  int num_classes) {
+  if (num_classes < 1 || probabilities.size() != truth.size() * static_cast<size_t>(num_classes)) {
+    const std::string classes = absl::StrCat(num_classes);
+    const std::string size = absl::StrCat(probabilities.size());
+    return InvalidArgument("SIZE_MISMATCH", "probabilities",
+                           absl::StrCat(probabilities.size(), " probabilities are not ",
+                                        truth.size(), " rows of ", num_classes, " classes"),
+                           {{"num_classes", classes}, {"size", size}});
+  }
+  ConfusionMatrix cm;
+  cm.num_classes = num_classes;
+  cm.counts.assign(static_cast<size_t>(num_classes) * num_classes, 0);
+  for (size_t r = 0; r < truth.size(); ++r) {
+    const double* row = probabilities.data() + r * num_classes;
+    int best = 0;
+    bool has_nan = false;
+    for (int c = 0; c < num_classes; ++c) {
+      has_nan |= std::isnan(row[c]);
+      if (row[c] > row[best]) best = c;
+    }
+    const int t = truth[r];
+    if (has_nan || t < 0 || t >= num_classes) {
+      // Rare path: the unfused functions produce the error message naming the row.
+      AILAB_ASSIGN_OR_RETURN(std::vector<int> predicted, Argmax(probabilities, num_classes));
+      return Confusion(truth, predicted, num_classes);
+    }
+    ++cm.counts[static_cast<size_t>(t) * num_classes + best];
+  }
+  return cm;
 }
 
 absl::StatusOr<std::vector<int>> Argmax(std::span<const double> probabilities, int num_classes) {
@@ -416,68 +533,6 @@ absl::StatusOr<std::vector<int>> Argmax(std::span<const double> probabilities, i
     labels[r] = best;
   }
   return labels;
-}
-
-absl::StatusOr<Interval> KappaBootstrapInterval(const ConfusionMatrix& cm, Weighting weighting,
-                                                const BootstrapOptions& options) {
-  if (options.replicates < 1) {
-    const std::string replicates = absl::StrCat(options.replicates);
-    return InvalidArgument("INVALID_REPLICATES", "replicates",
-                           absl::StrCat("replicates is ", options.replicates,
-                                        "; draw at least 1 (1000 is usual)"),
-                           {{"replicates", replicates}});
-  }
-  if (!(options.confidence > 0 && options.confidence < 1)) {
-    const std::string confidence = absl::StrCat(options.confidence);
-    return InvalidArgument("INVALID_CONFIDENCE", "confidence",
-                           absl::StrCat("confidence is ", options.confidence,
-                                        "; pass a level strictly between 0 and 1 such as 0.95"),
-                           {{"confidence", confidence}});
-  }
-  const int64_t total = cm.total();
-  if (total == 0) return Interval{kNaN, kNaN};
-
-  // Multinomial draw as a chain of binomials: cell i gets Binomial(remaining trials,
-  // p_i / remaining probability mass).
-  std::mt19937_64 engine(options.seed);
-  ConfusionMatrix sample;
-  sample.num_classes = cm.num_classes;
-  sample.counts.assign(cm.counts.size(), 0);
-  std::vector<double> kappas;
-  kappas.reserve(options.replicates);
-  for (int r = 0; r < options.replicates; ++r) {
-    int64_t trials_left = total;
-    int64_t mass_left = total;
-    for (size_t cell = 0; cell < cm.counts.size(); ++cell) {
-      const int64_t count = cm.counts[cell];
-      if (trials_left == 0 || count == 0) {
-        sample.counts[cell] = 0;
-      } else if (count == mass_left) {
-        sample.counts[cell] = trials_left;
-      } else {
-        std::binomial_distribution<int64_t> draw(
-            trials_left, static_cast<double>(count) / static_cast<double>(mass_left));
-        sample.counts[cell] = draw(engine);
-      }
-      trials_left -= sample.counts[cell];
-      mass_left -= count;
-    }
-    const double kappa = CohenKappa(sample, weighting);
-    if (!std::isnan(kappa)) kappas.push_back(kappa);
-  }
-  if (kappas.empty()) return Interval{kNaN, kNaN};
-
-  // Percentiles by linear interpolation between order statistics (numpy's default).
-  std::sort(kappas.begin(), kappas.end());
-  auto percentile = [&](double q) {
-    const double position = q * static_cast<double>(kappas.size() - 1);
-    const size_t below = static_cast<size_t>(std::floor(position));
-    const size_t above = std::min(below + 1, kappas.size() - 1);
-    const double fraction = position - static_cast<double>(below);
-    return kappas[below] + fraction * (kappas[above] - kappas[below]);
-  };
-  const double tail = (1.0 - options.confidence) / 2.0;
-  return Interval{percentile(tail), percentile(1.0 - tail)};
 }
 
 }  // namespace ailab::metrics

@@ -443,6 +443,66 @@ TEST_CASE("KappaBootstrapInterval: degenerate and bad options") {
         absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("BinaryAuc: radix sort with signs and zeros") {
+  // More than 4096 rows so that the scores go through the radix sort; -0.0 and +0.0
+  // must tie, and infinities sort at the ends.
+  const std::vector<double> levels = {-1e300, -2.5, -0.0, 0.0, 1e-300, 3.0, kInf, -kInf};
+  std::mt19937_64 engine(11);
+  std::vector<int> truth(6000);
+  std::vector<double> scores(truth.size());
+  for (size_t i = 0; i < truth.size(); ++i) {
+    truth[i] = static_cast<int>(engine() % 2);
+    scores[i] = levels[(engine() % levels.size() + truth[i]) % levels.size()];
+  }
+  auto auc = BinaryAuc(truth, scores);
+  REQUIRE(auc.ok());
+  CHECK(*auc == Approx(BruteForceAuc(truth, scores)).epsilon(1e-12));
+  auto roc = RocCurve(truth, scores);
+  REQUIRE(roc.ok());
+  // -0.0 and +0.0 share a point, so 7 distinct scores give 8 points.
+  CHECK(roc->size() == 8);
+  CHECK((*roc)[1].threshold == kInf);
+  CHECK(roc->back().threshold == -kInf);
+}
+
+TEST_CASE("ConfusionAtThreshold: same as thresholded labels") {
+  const std::vector<int> truth = {0, 0, 1, 1, 1};
+  const std::vector<double> scores = {0.1, 0.5, 0.4, 0.5, 0.9};
+  auto cm = ConfusionAtThreshold(truth, scores, 0.5);
+  REQUIRE(cm.ok());
+  // Called positive at or above 0.5: rows 1, 3 and 4.
+  CHECK(cm->counts == std::vector<int64_t>{1, 1, 1, 2});
+  const std::vector<int> bad = {0, 2, 1, 1, 1};
+  CHECK(ConfusionAtThreshold(bad, scores, 0.5).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("ConfusionOfArgmax: same as Argmax then Confusion") {
+  const std::vector<int> truth = {0, 1, 2, 2};
+  const std::vector<double> probabilities = {0.5, 0.5, 0.0,  // tie: class 0
+                                             0.1, 0.8, 0.1,  //
+                                             0.2, 0.3, 0.5,  //
+                                             0.6, 0.3, 0.1};
+  auto fused = ConfusionOfArgmax(truth, probabilities, 3);
+  REQUIRE(fused.ok());
+  auto predicted = Argmax(probabilities, 3);
+  REQUIRE(predicted.ok());
+  auto unfused = Confusion(truth, *predicted, 3);
+  REQUIRE(unfused.ok());
+  CHECK(fused->counts == unfused->counts);
+
+  const std::vector<int> out_of_range = {0, 1, 3, 2};
+  auto bad_label = ConfusionOfArgmax(out_of_range, probabilities, 3);
+  REQUIRE(bad_label.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(bad_label.status().message().find("row 2") != absl::string_view::npos);
+  std::vector<double> with_nan = probabilities;
+  with_nan[4] = kNaN;
+  CHECK(ConfusionOfArgmax(truth, with_nan, 3).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(ConfusionOfArgmax(truth, probabilities, 4).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("BinaryAuc: a million rows") {
   std::mt19937_64 engine(3);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);

@@ -11,47 +11,68 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "ailab/metrics/classification.h"
+#include "ailab/metrics/intervals.h"
 #include "ailab/status/status.h"
+#include "src/text_format.h"
 
 namespace ailab::metrics {
 namespace {
 
-// One CSV field with surrounding spaces and double quotes removed.
-std::string CleanField(absl::string_view field) {
-  field = absl::StripAsciiWhitespace(field);
-  if (field.size() >= 2 && field.front() == '"' && field.back() == '"') {
-    field = field.substr(1, field.size() - 2);
-  }
-  return std::string(field);
-}
+using internal::JsonInterval;
+using internal::JsonNumber;
+using internal::JsonQuoted;
 
 absl::Status CsvError(size_t line, absl::string_view column, absl::string_view problem) {
-  const std::string line_text = absl::StrCat(line);
-  return InvalidArgument("INVALID_CSV", "input",
-                         absl::StrCat("line ", line, ", column \"", column, "\": ", problem),
-                         {{"line", line_text}, {"column", column}});
+  return internal::CsvError("", line, column, problem);
 }
 
-// Writes `value` as a JSON number, or null when it is not finite.
-std::string Number(double value) {
-  if (!std::isfinite(value)) return "null";
-  return absl::StrFormat("%.10g", value);
-}
+// The "confidence_intervals" object of the report: bootstrap intervals of the
+// agreement and threshold figures, and DeLong and bootstrap intervals of the AUC of
+// the positive class.
+absl::StatusOr<std::string> IntervalsJson(const ConfusionMatrix& matrix,
+                                          const std::vector<int>& is_positive,
+                                          const std::vector<double>& scores,
+                                          const ReportOptions& options) {
+  BootstrapOptions bootstrap;
+  bootstrap.replicates = options.replicates;
+  bootstrap.confidence = options.confidence;
+  bootstrap.seed = options.seed;
+  AILAB_ASSIGN_OR_RETURN(
+      std::vector<Interval> agreement,
+      ConfusionBootstrapIntervals(
+          matrix,
+          {[](const ConfusionMatrix& m) { return CohenKappa(m, Weighting::kNone); },
+           [](const ConfusionMatrix& m) { return CohenKappa(m, Weighting::kLinear); },
+           [](const ConfusionMatrix& m) { return CohenKappa(m, Weighting::kQuadratic); },
+           [](const ConfusionMatrix& m) { return Accuracy(m); }},
+          bootstrap));
+  AILAB_ASSIGN_OR_RETURN(ThresholdIntervals at, ThresholdBootstrapIntervals(
+                                                    is_positive, scores, options.threshold,
+                                                    bootstrap));
+  // Without both classes the AUC and its intervals are undefined, hence null.
+  const Interval undefined{std::nan(""), std::nan("")};
+  absl::StatusOr<AucWithInterval> delong =
+      AucDeLongInterval(is_positive, scores, options.confidence);
+  absl::StatusOr<Interval> auc_bootstrap = AucBootstrapInterval(is_positive, scores, bootstrap);
 
-std::string Quoted(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  return out;
+  std::string json = "{\n";
+  absl::StrAppend(&json, "    \"confidence\": ", JsonNumber(options.confidence), ",\n");
+  absl::StrAppend(&json, "    \"replicates\": ", options.replicates, ",\n");
+  absl::StrAppend(&json, "    \"kappa\": ", JsonInterval(agreement[0]), ",\n");
+  absl::StrAppend(&json, "    \"linear_kappa\": ", JsonInterval(agreement[1]), ",\n");
+  absl::StrAppend(&json, "    \"quadratic_kappa\": ", JsonInterval(agreement[2]), ",\n");
+  absl::StrAppend(&json, "    \"accuracy\": ", JsonInterval(agreement[3]), ",\n");
+  absl::StrAppend(&json, "    \"auc_delong\": ",
+                  JsonInterval(delong.ok() ? delong->interval : undefined), ",\n");
+  absl::StrAppend(&json, "    \"auc_bootstrap\": ",
+                  JsonInterval(auc_bootstrap.ok() ? *auc_bootstrap : undefined), ",\n");
+  absl::StrAppend(&json, "    \"sensitivity\": ", JsonInterval(at.sensitivity), ",\n");
+  absl::StrAppend(&json, "    \"specificity\": ", JsonInterval(at.specificity), ",\n");
+  absl::StrAppend(&json, "    \"ppv\": ", JsonInterval(at.ppv), ",\n");
+  absl::StrAppend(&json, "    \"npv\": ", JsonInterval(at.npv), ",\n");
+  absl::StrAppend(&json, "    \"f1\": ", JsonInterval(at.f1), "\n");
+  json += "  }";
+  return json;
 }
 
 }  // namespace
@@ -64,8 +85,7 @@ absl::StatusOr<ClassificationTable> ParseClassificationCsv(absl::string_view tex
   for (size_t i = 0; i < lines.size(); ++i) {
     absl::string_view line = absl::StripSuffix(lines[i], "\r");
     if (absl::StripAsciiWhitespace(line).empty()) continue;
-    std::vector<std::string> fields;
-    for (absl::string_view field : absl::StrSplit(line, ',')) fields.push_back(CleanField(field));
+    std::vector<std::string> fields = internal::SplitCsvLine(line);
 
     // Header.
     if (header_line == 0) {
@@ -150,10 +170,6 @@ absl::StatusOr<std::string> ClassificationReportJson(const ClassificationTable& 
     positive = static_cast<int>(it - table.classes.begin());
   }
 
-  // Agreement of the most probable class.
-  AILAB_ASSIGN_OR_RETURN(std::vector<int> predicted, Argmax(table.probabilities, k));
-  AILAB_ASSIGN_OR_RETURN(ConfusionMatrix matrix, Confusion(table.truth, predicted, k));
-
   // Figures of the positive class against the rest.
   const size_t n = table.truth.size();
   std::vector<int> is_positive(n);
@@ -162,14 +178,29 @@ absl::StatusOr<std::string> ClassificationReportJson(const ClassificationTable& 
     is_positive[i] = table.truth[i] == positive ? 1 : 0;
     scores[i] = table.probabilities[i * k + positive];
   }
+
+  // Predicted classes: with two classes the positive one when its probability reaches
+  // the threshold, else the most probable class.
+  std::vector<int> predicted(n);
+  if (k == 2) {
+    for (size_t i = 0; i < n; ++i) {
+      predicted[i] = scores[i] >= options.threshold ? positive : 1 - positive;
+    }
+  } else {
+    AILAB_ASSIGN_OR_RETURN(predicted, Argmax(table.probabilities, k));
+  }
+  AILAB_ASSIGN_OR_RETURN(ConfusionMatrix matrix, Confusion(table.truth, predicted, k));
+
   absl::StatusOr<double> auc = k == 2 ? BinaryAuc(is_positive, scores)
                                       : OneVsRestAuc(table.truth, table.probabilities, k);
+  absl::StatusOr<double> auc_weighted =
+      OneVsRestAuc(table.truth, table.probabilities, k, AucAverage::kWeighted);
   absl::StatusOr<std::vector<RocPoint>> roc = RocCurve(is_positive, scores);
   AILAB_ASSIGN_OR_RETURN(ThresholdMetrics at, SensitivitySpecificity(is_positive, scores,
                                                                     options.threshold));
 
   std::vector<std::string> classes;
-  for (const std::string& name : table.classes) classes.push_back(Quoted(name));
+  for (const std::string& name : table.classes) classes.push_back(JsonQuoted(name));
   std::vector<std::string> rows;
   for (int t = 0; t < k; ++t) {
     std::vector<int64_t> row(matrix.counts.begin() + t * k, matrix.counts.begin() + (t + 1) * k);
@@ -178,31 +209,39 @@ absl::StatusOr<std::string> ClassificationReportJson(const ClassificationTable& 
   std::vector<std::string> points;
   if (roc.ok()) {
     for (const RocPoint& point : *roc) {
-      points.push_back(absl::StrCat("{\"fpr\": ", Number(point.fpr), ", \"tpr\": ",
-                                    Number(point.tpr), ", \"threshold\": ", Number(point.threshold),
-                                    "}"));
+      points.push_back(absl::StrCat("{\"fpr\": ", JsonNumber(point.fpr), ", \"tpr\": ",
+                                    JsonNumber(point.tpr),
+                                    ", \"threshold\": ", JsonNumber(point.threshold), "}"));
     }
   }
   std::string json = "{\n";
   absl::StrAppend(&json, "  \"n\": ", n, ",\n");
   absl::StrAppend(&json, "  \"classes\": [", absl::StrJoin(classes, ", "), "],\n");
   absl::StrAppend(&json, "  \"confusion_matrix\": [", absl::StrJoin(rows, ", "), "],\n");
-  absl::StrAppend(&json, "  \"kappa\": ", Number(CohenKappa(matrix, Weighting::kNone)), ",\n");
-  absl::StrAppend(&json, "  \"linear_kappa\": ", Number(CohenKappa(matrix, Weighting::kLinear)),
+  absl::StrAppend(&json, "  \"kappa\": ", JsonNumber(CohenKappa(matrix, Weighting::kNone)),
                   ",\n");
+  absl::StrAppend(&json, "  \"linear_kappa\": ",
+                  JsonNumber(CohenKappa(matrix, Weighting::kLinear)), ",\n");
   absl::StrAppend(&json, "  \"quadratic_kappa\": ",
-                  Number(CohenKappa(matrix, Weighting::kQuadratic)), ",\n");
-  absl::StrAppend(&json, "  \"accuracy\": ", Number(Accuracy(matrix)), ",\n");
-  absl::StrAppend(&json, "  \"auc\": ", auc.ok() ? Number(*auc) : "null", ",\n");
+                  JsonNumber(CohenKappa(matrix, Weighting::kQuadratic)), ",\n");
+  absl::StrAppend(&json, "  \"accuracy\": ", JsonNumber(Accuracy(matrix)), ",\n");
+  absl::StrAppend(&json, "  \"auc\": ", auc.ok() ? JsonNumber(*auc) : "null", ",\n");
+  absl::StrAppend(&json, "  \"auc_weighted\": ",
+                  auc_weighted.ok() ? JsonNumber(*auc_weighted) : "null", ",\n");
   absl::StrAppend(&json, "  \"roc\": [", absl::StrJoin(points, ", "), "],\n");
-  absl::StrAppend(&json, "  \"positive\": ", Quoted(table.classes[positive]), ",\n");
-  absl::StrAppend(&json, "  \"threshold\": ", Number(options.threshold), ",\n");
-  absl::StrAppend(&json, "  \"sensitivity\": ", Number(at.sensitivity), ",\n");
-  absl::StrAppend(&json, "  \"specificity\": ", Number(at.specificity), ",\n");
-  absl::StrAppend(&json, "  \"ppv\": ", Number(at.ppv), ",\n");
-  absl::StrAppend(&json, "  \"npv\": ", Number(at.npv), ",\n");
-  absl::StrAppend(&json, "  \"f1\": ", Number(at.f1), "\n");
-  json += "}\n";
+  absl::StrAppend(&json, "  \"positive\": ", JsonQuoted(table.classes[positive]), ",\n");
+  absl::StrAppend(&json, "  \"threshold\": ", JsonNumber(options.threshold), ",\n");
+  absl::StrAppend(&json, "  \"sensitivity\": ", JsonNumber(at.sensitivity), ",\n");
+  absl::StrAppend(&json, "  \"specificity\": ", JsonNumber(at.specificity), ",\n");
+  absl::StrAppend(&json, "  \"ppv\": ", JsonNumber(at.ppv), ",\n");
+  absl::StrAppend(&json, "  \"npv\": ", JsonNumber(at.npv), ",\n");
+  absl::StrAppend(&json, "  \"f1\": ", JsonNumber(at.f1));
+  if (options.replicates > 0) {
+    AILAB_ASSIGN_OR_RETURN(std::string intervals,
+                           IntervalsJson(matrix, is_positive, scores, options));
+    absl::StrAppend(&json, ",\n  \"confidence_intervals\": ", intervals);
+  }
+  json += "\n}\n";
   return json;
 }
 

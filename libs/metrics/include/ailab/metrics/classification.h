@@ -11,14 +11,16 @@
 // Labels are class indices 0..num_classes-1. Probabilities of n rows and k classes are
 // one row-major span of n*k values. Every function allocates a fixed number of buffers
 // per call (none per row), so inputs of tens of millions of rows are fine. Ranking
-// functions sort, which makes them O(n log n).
+// functions (AUC, ROC) sort the scores with a radix sort of their bit patterns, which is
+// O(n), and use up to two threads (one per class for one-vs-rest AUC, up to the
+// hardware concurrency).
 //
 // Undefined figures: a ratio with a zero denominator (kappa when the expected
 // disagreement is 0, sensitivity without positives, accuracy of no rows) is NaN, as
 // scikit-learn returns it. AUC and ROC without both classes are an error, as
 // scikit-learn raises one. Callers that print JSON must write NaN as null.
 //
-// All functions are pure and thread-safe.
+// All functions are pure and thread-safe, also when they start threads of their own.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,20 @@ struct ConfusionMatrix {
 // 0..num_classes-1 (the message names the row and the label).
 absl::StatusOr<ConfusionMatrix> Confusion(std::span<const int> truth, std::span<const int> predicted,
                                           int num_classes);
+
+// Builds the 2 x 2 confusion matrix of `truth01` against "score >= threshold" without
+// materialising the predicted labels. Errors as SensitivitySpecificity.
+absl::StatusOr<ConfusionMatrix> ConfusionAtThreshold(std::span<const int> truth01,
+                                                     std::span<const double> scores,
+                                                     double threshold);
+
+// Builds the confusion matrix of `truth` against the most probable class of each row of
+// `probabilities` (n x num_classes, the first maximum on ties), equal to
+// Confusion(truth, *Argmax(probabilities, num_classes), num_classes) without the
+// intermediate labels. Errors as Argmax and Confusion.
+absl::StatusOr<ConfusionMatrix> ConfusionOfArgmax(std::span<const int> truth,
+                                                  std::span<const double> probabilities,
+                                                  int num_classes);
 
 // Builds a confusion matrix from row-major counts (for example one received in a
 // proto). Returns INVALID_ARGUMENT unless counts.size() == num_classes^2 and no count
