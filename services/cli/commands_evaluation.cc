@@ -1,7 +1,7 @@
 // `ailab eval ...` and `ailab challenge ...`: evaluations, deployed-model
 // assessments and challenges through the evaluation service
-// (ailab.evaluation.v1.EvaluationService); and `ailab metrics classification`, which
-// computes the same metrics offline from a CSV file.
+// (ailab.evaluation.v1.EvaluationService). The offline `ailab metrics ...` commands
+// live in commands_metrics.cc.
 //
 // Results print as protobuf JSON; `challenge leaderboard` prints a table unless
 // --json is given. Commands that act as a user (challenge create, submit, close)
@@ -9,16 +9,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "ailab/evaluation/v1/evaluation.grpc.pb.h"
-#include "ailab/metrics/report.h"
 #include "ailab/rpc/client.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
@@ -177,6 +174,35 @@ absl::Status Assess(const Args& args) {
   if (args.Has("end_time")) {
     AILAB_ASSIGN_OR_RETURN(*request.mutable_end_time(), TimeOption(args, "end_time"));
   }
+  if (args.Has("window")) {
+    const std::string text = args.Get("window");
+    absl::Duration window;
+    if (!absl::ParseDuration(text, &window)) {
+      return InvalidArgument("INVALID_OPTION", "window",
+                             absl::StrCat("--window \"", text,
+                                          "\" is not a duration such as 168h or 30m"),
+                             {{"value", text}});
+    }
+    request.mutable_window()->set_seconds(absl::ToInt64Seconds(window));
+  }
+  if (args.Has("alert_metric")) {
+    const std::string text = args.Get("alert_metric");
+    evaluation::v1::AlertRule::Metric metric;
+    if (!evaluation::v1::AlertRule::Metric_Parse(text, &metric) ||
+        metric == evaluation::v1::AlertRule::METRIC_UNSPECIFIED) {
+      return InvalidArgument("INVALID_OPTION", "alert_metric",
+                             absl::StrCat("--alert_metric \"", text,
+                                          "\" must be KAPPA, ACCURACY, AUC, SENSITIVITY or "
+                                          "SPECIFICITY"),
+                             {{"value", text}});
+    }
+    AILAB_RETURN_IF_ERROR(args.Require("alert_level").status());
+    AILAB_ASSIGN_OR_RETURN(double alert_level, args.GetDouble("alert_level", 0));
+    AILAB_ASSIGN_OR_RETURN(int64_t min_count, args.GetInt("alert_min_count", 0));
+    request.mutable_alert_rule()->set_metric(metric);
+    request.mutable_alert_rule()->set_level(alert_level);
+    request.mutable_alert_rule()->set_min_count(min_count);
+  }
   AILAB_ASSIGN_OR_RETURN(evaluation::v1::AssessModelResponse result,
                          Call(args, &EvaluationService::Stub::AssessModel, request));
   return PrintJson(result);
@@ -303,27 +329,6 @@ absl::Status CloseChallenge(const Args& args) {
   return PrintJson(result);
 }
 
-absl::Status ClassificationMetrics(const Args& args) {
-  AILAB_ASSIGN_OR_RETURN(std::string path, args.Require("input"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return NotFound("FILE_NOT_FOUND",
-                    absl::StrCat("cannot read \"", path, "\"; check the path of --input"),
-                    {{"input", path}});
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  absl::StatusOr<metrics::ClassificationTable> table =
-      metrics::ParseClassificationCsv(buffer.str());
-  if (!table.ok()) return Annotate(table.status(), path);
-  metrics::ReportOptions options;
-  AILAB_ASSIGN_OR_RETURN(options.threshold, args.GetDouble("threshold", 0.5));
-  options.positive = args.Get("positive");
-  AILAB_ASSIGN_OR_RETURN(std::string json, metrics::ClassificationReportJson(*table, options));
-  std::printf("%s", json.c_str());
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 AILAB_CLI_COMMAND({"eval", "create", "Evaluate models of a use case on a labelled dataset split",
@@ -342,7 +347,10 @@ AILAB_CLI_COMMAND({"eval", "threshold",
                    "Recompute sensitivity, specificity, PPV and NPV at another threshold",
                    "--evaluation evaluations/ID --model models/ID --threshold P", &Threshold});
 AILAB_CLI_COMMAND({"eval", "assess", "Metrics of a deployed model on its reviewed predictions",
-                   "--model models/ID [--threshold P] [--start_time RFC3339] [--end_time RFC3339]",
+                   "--model models/ID [--threshold P] [--start_time RFC3339] [--end_time RFC3339] "
+                   "[--window DURATION (e.g. 168h; needs --start_time)] "
+                   "[--alert_metric KAPPA|ACCURACY|AUC|SENSITIVITY|SPECIFICITY --alert_level X "
+                   "[--alert_min_count N]]",
                    &Assess});
 AILAB_CLI_COMMAND({"challenge", "create", "Create a challenge with a hidden final dataset",
                    "--display_name TEXT --use_case useCases/ID --test_dataset datasets/ID "
@@ -368,10 +376,5 @@ AILAB_CLI_COMMAND({"challenge", "leaderboard",
 AILAB_CLI_COMMAND({"challenge", "close",
                    "Close a challenge and score the final ranking on the hidden dataset",
                    "--challenge challenges/ID [--user USER]", &CloseChallenge});
-AILAB_CLI_COMMAND({"metrics", "classification",
-                   "Compute classification metrics from a CSV of labels and probabilities",
-                   "--input FILE.csv [--threshold P] [--positive CLASS]  (CSV header: "
-                   "id,truth,<class>,<class>,...; prints JSON, undefined values as null)",
-                   &ClassificationMetrics});
 
 }  // namespace ailab::cli

@@ -1,6 +1,7 @@
 // Calls of the evaluation service into other services, behind interfaces so that
 // unit tests can use fakes: models (training), use cases (catalog), dataset listings
-// (ingest), labels and reference scoring (annotation) and predictions (inference).
+// (ingest), labels and reference scoring (annotation) and predictions (inference),
+// and the model files that publishing packages (training and the blob store).
 // gRPC implementations for the binary are made by the New*() functions.
 //
 // Every implementation is thread-safe.
@@ -77,6 +78,15 @@ struct ReferenceScore {
   int64_t scored_count = 0;
 };
 
+// The files of a trained model that a publication packages.
+struct ModelArtifacts {
+  ModelInfo info;
+  // Bytes of the TorchScript model.
+  std::string torchscript;
+  // Bytes of the model card JSON.
+  std::string model_card;
+};
+
 // A reviewed prediction of a deployed model, from the inference service.
 struct ReviewedPrediction {
   // "predictions/{id}".
@@ -99,6 +109,10 @@ class Backends {
   // training GetModel. NOT_FOUND when the model does not exist.
   virtual absl::StatusOr<ModelInfo> GetModel(const std::string& name) = 0;
 
+  // training GetModel, then the model's TorchScript and model card blobs from the
+  // blob store. FAILED_PRECONDITION when the model has no TorchScript blob.
+  virtual absl::StatusOr<ModelArtifacts> GetModelArtifacts(const std::string& name) = 0;
+
   // catalog GetUseCase. NOT_FOUND when the use case does not exist.
   virtual absl::StatusOr<UseCaseInfo> GetUseCase(const std::string& name) = 0;
 
@@ -116,6 +130,11 @@ class Backends {
   virtual absl::StatusOr<ReferenceScore> ScoreAgainstReference(
       const std::string& use_case, const std::string& dataset, const std::string& reference_reader,
       const std::vector<ScoredPrediction>& predictions) = 0;
+
+  // training ListTestPredictions over every page: the probabilities, in the model's
+  // class order, that training stored for each test instance name of `model`.
+  virtual absl::StatusOr<std::map<std::string, std::vector<double>>> ListTestPredictions(
+      const std::string& model) = 0;
 
   // inference Predict of `model` on `instance`, not recorded.
   virtual absl::StatusOr<InstanceOutput> Predict(const std::string& model,
@@ -138,6 +157,8 @@ struct BackendAddresses {
   std::string ingest;
   std::string annotation;
   std::string inference;
+  // Root of the shared blob store (--blob_root), where model files are read.
+  std::string blob_root;
 };
 
 // Backends over gRPC channels to the services at `addresses`.

@@ -2,6 +2,7 @@
 // threshold recomputation, the assessment of deployed models, and the runner threads.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/evaluation/assessment.h"
 #include "services/evaluation/common.h"
 #include "services/evaluation/service.h"
 
@@ -267,9 +269,32 @@ absl::StatusOr<v1::ModelResult> EvaluationServiceImpl::EvaluateModel(
   v1::ModelResult result;
   result.set_model(model.name);
   result.set_model_display_name(model.display_name);
+
+  // Test predictions that training stored save inference calls; without them every
+  // instance is predicted.
+  std::map<std::string, std::vector<double>> stored;
+  absl::StatusOr<std::map<std::string, std::vector<double>>> listed =
+      backends_->ListTestPredictions(model.name);
+  if (listed.ok()) {
+    stored = *std::move(listed);
+  } else {
+    Log()->warn("stored test predictions unavailable, predicting every instance "
+                "evaluation=evaluations/{} model={} error={}",
+                job.id, model.name, std::string(listed.status().message()));
+  }
+  std::atomic<int64_t> stored_used{0};
+
   absl::Status predicted = ParallelFor(
       job.instances.size(), options_.prediction_parallelism,
       [&](size_t i) -> absl::Status {
+        auto found = stored.find(job.instances[i]);
+        if (found != stored.end() && found->second.size() == k) {
+          std::vector<double> ordered = ToCategoryOrder(found->second, job.class_maps[model_index]);
+          std::copy(ordered.begin(), ordered.end(), table.probabilities.begin() + i * k);
+          stored_used.fetch_add(1);
+          completed.fetch_add(1);
+          return absl::OkStatus();
+        }
         absl::StatusOr<InstanceOutput> output = backends_->Predict(model.name, job.instances[i]);
         if (!output.ok()) {
           return Annotate(output.status(), absl::StrCat("prediction of \"", job.instances[i], "\""));
@@ -292,6 +317,7 @@ absl::StatusOr<v1::ModelResult> EvaluationServiceImpl::EvaluateModel(
     *result.mutable_error() = ToRpcStatus(predicted);
     return result;
   }
+  result.set_stored_prediction_count(stored_used.load());
   AILAB_ASSIGN_OR_RETURN(*result.mutable_metrics(),
                          ComputeMetrics(table, job.categories, job.threshold));
   AILAB_RETURN_IF_ERROR(store_->PutPredictions(job.id, model.name, EncodeTable(table)));
@@ -433,8 +459,9 @@ absl::StatusOr<v1::ComputeAtThresholdResponse> EvaluationServiceImpl::DoComputeA
 absl::StatusOr<v1::AssessModelResponse> EvaluationServiceImpl::DoAssessModel(
     const v1::AssessModelRequest& request) {
   AILAB_RETURN_IF_ERROR(CheckName(request.model(), "models", "model"));
-  const double threshold = request.has_threshold() ? request.threshold() : kDefaultThreshold;
-  AILAB_RETURN_IF_ERROR(CheckThreshold(threshold, "threshold"));
+  AssessmentOptions options;
+  options.threshold = request.has_threshold() ? request.threshold() : kDefaultThreshold;
+  AILAB_RETURN_IF_ERROR(CheckThreshold(options.threshold, "threshold"));
   std::optional<absl::Time> start;
   std::optional<absl::Time> end;
   if (request.has_start_time()) {
@@ -447,67 +474,67 @@ absl::StatusOr<v1::AssessModelResponse> EvaluationServiceImpl::DoAssessModel(
     return InvalidArgument("INVALID_TIME_RANGE", "end_time",
                            "end_time is not after start_time; pass a non-empty range");
   }
+  if (request.has_window()) {
+    AILAB_ASSIGN_OR_RETURN(options.windows, CheckWindows(request, start, end));
+  }
   AILAB_ASSIGN_OR_RETURN(ModelInfo model, backends_->GetModel(request.model()));
   AILAB_ASSIGN_OR_RETURN(UseCaseInfo use_case, ClassificationUseCase(model.use_case));
+  if (request.has_alert_rule()) {
+    AILAB_RETURN_IF_ERROR(CheckAlertRule(request.alert_rule(), use_case.categories.size() == 2));
+    options.alert_rule = request.alert_rule();
+  }
   AILAB_ASSIGN_OR_RETURN(Backends::ReviewedPredictions listed,
                          backends_->ListReviewedPredictions(request.model(), start, end));
 
-  // Reviewed predictions in study-date order; unknown dates last.
-  std::vector<ReviewedPrediction>& reviewed = listed.reviewed;
-  std::stable_sort(reviewed.begin(), reviewed.end(),
-                   [](const ReviewedPrediction& a, const ReviewedPrediction& b) {
-                     if (a.study_date.empty() != b.study_date.empty()) return b.study_date.empty();
-                     if (a.study_date != b.study_date) return a.study_date < b.study_date;
-                     return a.create_time < b.create_time;
-                   });
-  const size_t k = use_case.categories.size();
-  auto index_of = [&](const std::string& code) -> int {
-    auto it = std::find(use_case.categories.begin(), use_case.categories.end(), code);
-    return it == use_case.categories.end() ? -1 : static_cast<int>(it - use_case.categories.begin());
-  };
-
-  v1::AssessModelResponse response;
+  options.categories = use_case.categories;
+  AILAB_ASSIGN_OR_RETURN(v1::AssessModelResponse response,
+                         Assess(std::move(listed.reviewed), options));
   response.set_model(request.model());
   response.set_unreviewed_count(listed.unreviewed_count);
-  PredictionTable table;
-  table.num_classes = static_cast<int>(k);
-  for (const ReviewedPrediction& prediction : reviewed) {
-    const int truth = index_of(prediction.truth_category);
-    if (truth < 0 || prediction.categories.size() != k) continue;  // category since removed
-    std::vector<double> ordered(k, 0.0);
-    for (size_t i = 0; i < k; ++i) {
-      const int c = index_of(prediction.categories[i]);
-      if (c >= 0) ordered[c] = prediction.probabilities[i];
-    }
-    table.truth.push_back(truth);
-    table.probabilities.insert(table.probabilities.end(), ordered.begin(), ordered.end());
-
-    v1::AssessedPoint* point = response.add_points();
-    point->set_prediction(prediction.name);
-    point->set_study_date(prediction.study_date);
-    point->set_predicted_category(prediction.predicted_category);
-    point->set_truth_category(prediction.truth_category);
-    if (k == 2) {
-      point->set_probability(ordered[1]);
-      const bool called = ordered[1] >= threshold;
-      const bool positive = truth == 1;
-      std::string outcome;
-      if (called) {
-        outcome = positive ? "TP" : "FP";
-      } else {
-        outcome = positive ? "FN" : "TN";
-      }
-      point->set_outcome(outcome);
-    } else {
-      const int predicted = index_of(prediction.predicted_category);
-      point->set_probability(predicted >= 0 ? ordered[predicted] : 0.0);
-    }
-  }
-  if (!table.truth.empty()) {
-    AILAB_ASSIGN_OR_RETURN(*response.mutable_metrics(),
-                           ComputeMetrics(table, use_case.categories, threshold));
+  if (response.alert_state() == v1::AlertRule::ALERT || response.alerting_window_count() > 0) {
+    Log()->warn("model below alert level model={} metric={} level={} value={} alerting_windows={}",
+                request.model(), v1::AlertRule::Metric_Name(request.alert_rule().metric()),
+                request.alert_rule().level(), response.alert_metric_value(),
+                response.alerting_window_count());
   }
   return response;
+}
+
+absl::StatusOr<WindowSpec> EvaluationServiceImpl::CheckWindows(
+    const v1::AssessModelRequest& request, const std::optional<absl::Time>& start,
+    const std::optional<absl::Time>& end) {
+  const absl::Duration length = absl::Seconds(request.window().seconds()) +
+                                absl::Nanoseconds(request.window().nanos());
+  if (length < absl::Minutes(1)) {
+    const std::string window = absl::FormatDuration(length);
+    return InvalidArgument("INVALID_WINDOW", "window",
+                           absl::StrCat("window ", window,
+                                        " is shorter than one minute; pass a length such as 7 days"),
+                           {{"window", window}});
+  }
+  if (!start) {
+    return InvalidArgument("MISSING_FIELD", "start_time",
+                           "start_time is required with window, as the start of the first window");
+  }
+  WindowSpec spec;
+  spec.start = *start;
+  spec.end = end.value_or(options_.clock());
+  spec.length = length;
+  if (spec.end <= spec.start) {
+    return InvalidArgument("INVALID_TIME_RANGE", "start_time",
+                           "start_time is in the future; pass a start before end_time or now");
+  }
+  const double count = std::ceil(absl::FDivDuration(spec.end - spec.start, length));
+  if (count > kMaxAssessmentWindows) {
+    const std::string windows = absl::StrCat(count);
+    return InvalidArgument("TOO_MANY_WINDOWS", "window",
+                           absl::StrCat("the time range holds ", count, " windows of ",
+                                        absl::FormatDuration(length), "; at most ",
+                                        kMaxAssessmentWindows,
+                                        " are allowed, so pass a longer window or a shorter range"),
+                           {{"windows", windows}});
+  }
+  return spec;
 }
 
 grpc::Status EvaluationServiceImpl::CreateEvaluation(grpc::ServerContext* context,

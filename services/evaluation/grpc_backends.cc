@@ -4,10 +4,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ailab/annotation/v1/annotation.grpc.pb.h"
+#include "ailab/blob/blob_store.h"
 #include "ailab/catalog/v1/catalog.grpc.pb.h"
 #include "ailab/inference/v1/inference.grpc.pb.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "ailab/training/v1/training.grpc.pb.h"
@@ -63,6 +65,73 @@ class GrpcBackends : public Backends {
     info.use_case = model.use_case();
     info.classes.assign(model.classes().begin(), model.classes().end());
     return info;
+  }
+
+  absl::StatusOr<ModelArtifacts> GetModelArtifacts(const std::string& name) override {
+    grpc::ClientContext context;
+    rpc::SetTimeout(context, kCallTimeout);
+    training::v1::GetModelRequest request;
+    request.set_name(name);
+    training::v1::Model model;
+    grpc::Status status = training_->GetModel(&context, request, &model);
+    if (!status.ok()) return CallError(status, "training", addresses_.training, "GetModel");
+
+    if (model.torchscript_blob().empty()) {
+      return FailedPrecondition("MODEL_HAS_NO_TORCHSCRIPT",
+                                absl::StrCat("model \"", name,
+                                             "\" has no TorchScript file; publish a model whose "
+                                             "training job succeeded"),
+                                {{"model", name}});
+    }
+    if (addresses_.blob_root.empty()) {
+      return FailedPrecondition("BLOB_ROOT_NOT_SET",
+                                "--blob_root is not set, so model files cannot be read; start "
+                                "the evaluation service with the shared blob store's root");
+    }
+    AILAB_ASSIGN_OR_RETURN(blob::BlobStore blobs, blob::BlobStore::Open(addresses_.blob_root));
+
+    ModelArtifacts artifacts;
+    artifacts.info.name = model.name();
+    artifacts.info.display_name = model.display_name();
+    artifacts.info.use_case = model.use_case();
+    artifacts.info.classes.assign(model.classes().begin(), model.classes().end());
+    absl::StatusOr<std::string> torchscript = blobs.Get(model.torchscript_blob());
+    if (!torchscript.ok()) return Annotate(torchscript.status(), "reading the TorchScript blob");
+    artifacts.torchscript = *std::move(torchscript);
+    if (!model.model_card_blob().empty()) {
+      absl::StatusOr<std::string> card = blobs.Get(model.model_card_blob());
+      if (!card.ok()) return Annotate(card.status(), "reading the model card blob");
+      artifacts.model_card = *std::move(card);
+    } else {
+      // Models registered before model cards existed.
+      artifacts.model_card = "{}";
+    }
+    return artifacts;
+  }
+
+  absl::StatusOr<std::map<std::string, std::vector<double>>> ListTestPredictions(
+      const std::string& model) override {
+    std::map<std::string, std::vector<double>> predictions;
+    std::string token;
+    do {
+      grpc::ClientContext context;
+      rpc::SetTimeout(context, kCallTimeout);
+      training::v1::ListTestPredictionsRequest request;
+      request.set_parent(model);
+      request.set_page_size(1000);
+      request.set_page_token(token);
+      training::v1::ListTestPredictionsResponse response;
+      grpc::Status status = training_->ListTestPredictions(&context, request, &response);
+      if (!status.ok()) {
+        return CallError(status, "training", addresses_.training, "ListTestPredictions");
+      }
+      for (const auto& prediction : response.test_predictions()) {
+        predictions[prediction.instance()].assign(prediction.probabilities().begin(),
+                                                  prediction.probabilities().end());
+      }
+      token = response.next_page_token();
+    } while (!token.empty());
+    return predictions;
   }
 
   absl::StatusOr<UseCaseInfo> GetUseCase(const std::string& name) override {
@@ -150,6 +219,7 @@ class GrpcBackends : public Backends {
       const std::vector<ScoredPrediction>& predictions) override {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     annotation::v1::ScoreAgainstReferenceRequest request;
     request.set_use_case(use_case);
     request.set_dataset(dataset);

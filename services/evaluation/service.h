@@ -2,8 +2,9 @@
 //
 // Evaluations: CreateEvaluation checks the request, the use case, the models, the
 // dataset's instances and the labels at once, then stores the evaluation RUNNING and
-// queues it. A fixed set of runner threads makes the predictions (several inference
-// calls at a time) and computes the metrics (scoring.h). The metrics are stored with
+// queues it. A fixed set of runner threads takes each model's stored test predictions
+// from training where they cover an instance, makes the missing predictions (several
+// inference calls at a time) and computes the metrics (scoring.h). The metrics are stored with
 // each model's predictions, which ComputeAtThreshold reads later.
 //
 // Challenges: SubmitToChallenge and CloseChallenge run in the calling thread. They
@@ -29,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ailab/evaluation/v1/evaluation.grpc.pb.h"
+#include "services/evaluation/assessment.h"
 #include "services/evaluation/backends.h"
 #include "services/evaluation/scoring.h"
 #include "services/evaluation/store.h"
@@ -148,6 +150,10 @@ class EvaluationServiceImpl final : public v1::EvaluationService::Service {
   absl::StatusOr<std::vector<int>> ChallengeModelClasses(const v1::Challenge& challenge,
                                                          const ModelInfo& model);
   absl::StatusOr<UseCaseInfo> ClassificationUseCase(const std::string& name);
+  // Checks AssessModel's window against its time range; `end` defaults to now.
+  absl::StatusOr<WindowSpec> CheckWindows(const v1::AssessModelRequest& request,
+                                          const std::optional<absl::Time>& start,
+                                          const std::optional<absl::Time>& end);
 
   EvaluationStore* store_;
   Backends* backends_;

@@ -4,37 +4,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "ailab/status/status.h"
-#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/evaluation/json.h"
 
 namespace ailab::evaluation {
 namespace {
 
 using ::google::protobuf::util::TimeUtil;
-
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json);
-  if (!status.ok()) {
-    return Internal("JSON_ENCODING_FAILED",
-                    absl::StrCat("could not encode a stored record: ", status.ToString()));
-  }
-  return json;
-}
-
-template <typename T>
-absl::StatusOr<T> FromJson(const std::string& json, const std::string& id) {
-  T message;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &message, options);
-  if (!status.ok()) {
-    return Internal("STORED_RECORD_UNREADABLE",
-                    absl::StrCat("stored record \"", id, "\" is unreadable: ", status.ToString()),
-                    {{"id", id}});
-  }
-  return message;
-}
 
 // The part of `name` after its last '/'.
 std::string LastPart(const std::string& name) { return name.substr(name.rfind('/') + 1); }
@@ -131,6 +107,29 @@ CREATE TABLE final_entries (
   body jsonb NOT NULL,
   PRIMARY KEY (challenge_id, position)
 );
+)sql"},
+      {2, "publishing destinations and publications", R"sql(
+CREATE TABLE destinations (
+  id text PRIMARY KEY,
+  create_time timestamptz NOT NULL,
+  -- Bearer token of an HTTP destination. No RPC returns it and no log line shows it.
+  token text NOT NULL DEFAULT '',
+  body jsonb NOT NULL
+);
+CREATE INDEX destinations_by_time ON destinations (create_time DESC, id DESC);
+
+CREATE TABLE publications (
+  id text PRIMARY KEY,
+  model text NOT NULL,
+  destination text NOT NULL REFERENCES destinations (id),
+  package_sha256 text NOT NULL,
+  state text NOT NULL,
+  create_time timestamptz NOT NULL,
+  body jsonb NOT NULL,
+  UNIQUE (model, destination, package_sha256)
+);
+CREATE INDEX publications_by_time ON publications (create_time DESC, id DESC);
+CREATE INDEX publications_publishing ON publications (state) WHERE state = 'PUBLISHING';
 )sql"},
   };
 }

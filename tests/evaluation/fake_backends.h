@@ -125,6 +125,20 @@ class FakeBackends : public Backends {
     held_changed_.wait(lock, [&] { return held_count_ > 0; });
   }
 
+  // Files of `model` for GetModelArtifacts; without them it is FAILED_PRECONDITION.
+  void SetArtifacts(const std::string& model, std::string torchscript, std::string model_card) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    artifacts_[model] = {std::move(torchscript), std::move(model_card)};
+  }
+
+  // Stored test predictions of `model` for ListTestPredictions: instance name ->
+  // probabilities in the model's class order.
+  void SetTestPredictions(const std::string& model,
+                          std::map<std::string, std::vector<double>> predictions) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    test_predictions_[model] = std::move(predictions);
+  }
+
   void SetReviewed(std::vector<ReviewedPrediction> reviewed, int64_t unreviewed) {
     std::lock_guard<std::mutex> lock(mutex_);
     reviewed_ = std::move(reviewed);
@@ -157,6 +171,22 @@ class FakeBackends : public Backends {
                       {{"model", name}});
     }
     return it->second;
+  }
+
+  absl::StatusOr<ModelArtifacts> GetModelArtifacts(const std::string& name) override {
+    AILAB_ASSIGN_OR_RETURN(ModelInfo info, GetModel(name));
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = artifacts_.find(name);
+    if (it == artifacts_.end()) {
+      return FailedPrecondition("MODEL_HAS_NO_TORCHSCRIPT",
+                                absl::StrCat("model \"", name, "\" has no TorchScript file"),
+                                {{"model", name}});
+    }
+    ModelArtifacts artifacts;
+    artifacts.info = std::move(info);
+    artifacts.torchscript = it->second.first;
+    artifacts.model_card = it->second.second;
+    return artifacts;
   }
 
   absl::StatusOr<UseCaseInfo> GetUseCase(const std::string& name) override {
@@ -234,6 +264,14 @@ class FakeBackends : public Backends {
     score.auc = auc.ok() ? *auc : std::nan("");
     score.scored_count = static_cast<int64_t>(truth.size());
     return score;
+  }
+
+  absl::StatusOr<std::map<std::string, std::vector<double>>> ListTestPredictions(
+      const std::string& model) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = test_predictions_.find(model);
+    if (it == test_predictions_.end()) return std::map<std::string, std::vector<double>>();
+    return it->second;
   }
 
   absl::StatusOr<InstanceOutput> Predict(const std::string& model,
@@ -315,6 +353,9 @@ class FakeBackends : public Backends {
   std::map<std::string, Reference> references_;
   std::map<std::string, std::map<std::string, int>> skill_;
   std::set<std::string> failing_;
+  std::map<std::string, std::map<std::string, std::vector<double>>> test_predictions_;
+  // Model name -> (TorchScript bytes, model card JSON).
+  std::map<std::string, std::pair<std::string, std::string>> artifacts_;
   std::vector<ReviewedPrediction> reviewed_;
   int64_t unreviewed_ = 0;
   std::vector<ScoreCall> score_calls_;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "ailab/blob/blob_store.h"
 #include "ailab/annotation/v1/annotation.grpc.pb.h"
 #include "ailab/catalog/v1/catalog.grpc.pb.h"
 #include "ailab/inference/v1/inference.grpc.pb.h"
@@ -16,7 +17,8 @@ namespace {
 
 class Training : public training::v1::TrainingService::Service {
  public:
-  explicit Training(FakeBackends* backends) : backends_(backends) {}
+  Training(FakeBackends* backends, std::string blob_root)
+      : backends_(backends), blob_root_(std::move(blob_root)) {}
   grpc::Status GetModel(grpc::ServerContext*, const training::v1::GetModelRequest* request,
                         training::v1::Model* response) override {
     absl::StatusOr<ModelInfo> model = backends_->GetModel(request->name());
@@ -25,11 +27,36 @@ class Training : public training::v1::TrainingService::Service {
     response->set_display_name(model->display_name);
     response->set_use_case(model->use_case);
     for (const std::string& code : model->classes) response->add_classes(code);
+    absl::StatusOr<ModelArtifacts> artifacts = backends_->GetModelArtifacts(request->name());
+    if (!blob_root_.empty() && artifacts.ok()) {
+      absl::StatusOr<blob::BlobStore> blobs = blob::BlobStore::Open(blob_root_);
+      if (!blobs.ok()) return rpc::ToGrpcStatus(blobs.status());
+      absl::StatusOr<std::string> torchscript = blobs->Put(artifacts->torchscript);
+      absl::StatusOr<std::string> card = blobs->Put(artifacts->model_card);
+      if (!torchscript.ok()) return rpc::ToGrpcStatus(torchscript.status());
+      if (!card.ok()) return rpc::ToGrpcStatus(card.status());
+      response->set_torchscript_blob(*torchscript);
+      response->set_model_card_blob(*card);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListTestPredictions(grpc::ServerContext*,
+                                   const training::v1::ListTestPredictionsRequest* request,
+                                   training::v1::ListTestPredictionsResponse* response) override {
+    auto predictions = backends_->ListTestPredictions(request->parent());
+    if (!predictions.ok()) return rpc::ToGrpcStatus(predictions.status());
+    for (const auto& [instance, probabilities] : *predictions) {
+      training::v1::TestPrediction* prediction = response->add_test_predictions();
+      prediction->set_instance(instance);
+      for (double p : probabilities) prediction->add_probabilities(static_cast<float>(p));
+    }
     return grpc::Status::OK;
   }
 
  private:
   FakeBackends* backends_;
+  std::string blob_root_;
 };
 
 class Catalog : public catalog::v1::CatalogService::Service {
@@ -144,8 +171,8 @@ class Inference : public inference::v1::InferenceService::Service {
 }  // namespace
 
 struct FakeServers::Services {
-  explicit Services(FakeBackends* backends)
-      : training(backends),
+  Services(FakeBackends* backends, const std::string& blob_root)
+      : training(backends, blob_root),
         catalog(backends),
         ingest(backends),
         annotation(backends),
@@ -157,8 +184,8 @@ struct FakeServers::Services {
   Inference inference;
 };
 
-FakeServers::FakeServers(FakeBackends* backends)
-    : services_(std::make_unique<Services>(backends)) {
+FakeServers::FakeServers(FakeBackends* backends, const std::string& blob_root)
+    : services_(std::make_unique<Services>(backends, blob_root)) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(&services_->training);

@@ -15,7 +15,9 @@ namespace ailab::evaluation::testing {
 class FakeServers {
  public:
   // Starts the servers on 127.0.0.1 with a free port. `backends` must outlive them.
-  explicit FakeServers(FakeBackends* backends);
+  // With a `blob_root`, training's GetModel stores the model's artifacts there and
+  // returns their blob ids, as the real training service does.
+  explicit FakeServers(FakeBackends* backends, const std::string& blob_root = "");
   ~FakeServers();
 
   // 127.0.0.1:<port> of every fake service.

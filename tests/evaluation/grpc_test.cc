@@ -1,6 +1,8 @@
 // Tests of the ailab-evaluation binary over gRPC, with fake servers of the services it
 // calls (fake_servers.h) and a scratch PostgreSQL database.
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -9,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ailab/evaluation/v1/evaluation.grpc.pb.h"
+#include "ailab/evaluation/v1/publishing.grpc.pb.h"
 #include "ailab/rpc/client.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
@@ -41,16 +44,21 @@ class BinaryHarness {
     backends_.SetSkill("models/fair", "datasets/test", 7);
     backends_.SetSkill("models/fair", "datasets/chest", 7);
 
-    servers_ = std::make_unique<FakeServers>(&backends_);
+    backends_.SetArtifacts("models/good", "torchscript of models/good", R"({"classes": 2})");
+
+    servers_ = std::make_unique<FakeServers>(&backends_, blob_root_.path());
     const std::string fake = servers_->address();
     auto process = ailab::testing::ServiceProcess::Start(
         "ailab-evaluation",
         {absl::StrCat("--database_url=", database_.url()), absl::StrCat("--training_address=", fake),
          absl::StrCat("--catalog_address=", fake), absl::StrCat("--ingest_address=", fake),
-         absl::StrCat("--annotation_address=", fake), absl::StrCat("--inference_address=", fake)});
+         absl::StrCat("--annotation_address=", fake), absl::StrCat("--inference_address=", fake),
+         absl::StrCat("--blob_root=", blob_root_.path()), "--administrators=admin,root",
+         "--publish_initial_backoff=10ms", "--publish_max_backoff=20ms"});
     if (!process.ok()) throw std::runtime_error(process.status().ToString());
     process_ = *std::move(process);
     stub_ = v1::EvaluationService::NewStub(rpc::Connect(process_->address()));
+    publishing_ = v1::PublishingService::NewStub(rpc::Connect(process_->address()));
   }
 
   // Calls `method` as `user` (no x-ailab-user metadata when empty).
@@ -68,14 +76,31 @@ class BinaryHarness {
     return response;
   }
 
+  // Calls a PublishingService `method` as `user` (no x-ailab-user when empty).
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Publishing(
+      grpc::Status (v1::PublishingService::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                          Response*),
+      const Request& request, const std::string& user = "") {
+    grpc::ClientContext context;
+    rpc::SetTimeout(context, absl::Seconds(60));
+    if (!user.empty()) context.AddMetadata("x-ailab-user", user);
+    Response response;
+    grpc::Status status = ((*publishing_).*method)(&context, request, &response);
+    if (!status.ok()) return rpc::FromGrpcStatus(status);
+    return response;
+  }
+
   ailab::testing::ServiceProcess& process() { return *process_; }
 
  private:
   ailab::testing::ScratchDatabase database_;
+  ailab::testing::TempDir blob_root_;
   FakeBackends backends_;
   std::unique_ptr<FakeServers> servers_;
   std::unique_ptr<ailab::testing::ServiceProcess> process_;
   std::unique_ptr<v1::EvaluationService::Stub> stub_;
+  std::unique_ptr<v1::PublishingService::Stub> publishing_;
 };
 
 TEST_CASE("ailab-evaluation: evaluation over gRPC") {
@@ -183,6 +208,78 @@ TEST_CASE("ailab-evaluation: challenge over gRPC") {
   REQUIRE(final_entries.ok());
   REQUIRE(final_entries->entries_size() == 1);
   CHECK(final_entries->entries(0).scored_count() == 20);
+}
+
+TEST_CASE("ailab-evaluation: publishing over gRPC") {
+  BinaryHarness harness;
+  ailab::testing::TempDir exports;
+
+  v1::CreateDestinationRequest create;
+  create.set_destination_id("drop");
+  create.mutable_destination()->set_display_name("Drop folder");
+  create.mutable_destination()->mutable_folder()->set_path(exports.path());
+  auto denied =
+      harness.Publishing(&v1::PublishingService::Stub::CreateDestination, create, "mallory");
+  CHECK(denied.status().code() == absl::StatusCode::kPermissionDenied);
+  auto folder = harness.Publishing(&v1::PublishingService::Stub::CreateDestination, create, "root");
+  REQUIRE(folder.ok());
+  CHECK(folder->creator() == "root");
+
+  v1::CreateDestinationRequest http;
+  http.set_destination_id("registry");
+  http.mutable_destination()->set_display_name("Registry");
+  http.mutable_destination()->mutable_http()->set_url("http://127.0.0.1:9/upload");
+  http.mutable_destination()->mutable_http()->set_token("wire-secret");
+  auto registry = harness.Publishing(&v1::PublishingService::Stub::CreateDestination, http, "admin");
+  REQUIRE(registry.ok());
+  CHECK(registry->http().token().empty());
+  CHECK(registry->http().token_set());
+  v1::ListDestinationsRequest list_destinations;
+  auto destinations = harness.Publishing(&v1::PublishingService::Stub::ListDestinations,
+                                         list_destinations, "radiologist");
+  REQUIRE(destinations.ok());
+  REQUIRE(destinations->destinations_size() == 2);
+  CHECK(destinations->SerializeAsString().find("wire-secret") == std::string::npos);
+
+  v1::PublishModelRequest publish;
+  publish.set_model("models/good");
+  publish.set_destination("destinations/drop");
+  auto publication =
+      harness.Publishing(&v1::PublishingService::Stub::PublishModel, publish, "radiologist");
+  REQUIRE(publication.ok());
+  v1::GetPublicationRequest get;
+  get.set_name(publication->name());
+  absl::StatusOr<v1::Publication> current;
+  for (int i = 0; i < 1500; ++i) {
+    current = harness.Publishing(&v1::PublishingService::Stub::GetPublication, get);
+    REQUIRE(current.ok());
+    if (current->state() != v1::Publication::PUBLISHING) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(current->state() == v1::Publication::SUCCEEDED);
+  std::ifstream model_file(std::filesystem::path(current->location()) / "model.pt");
+  std::string model_bytes((std::istreambuf_iterator<char>(model_file)),
+                          std::istreambuf_iterator<char>());
+  CHECK(model_bytes == "torchscript of models/good");
+
+  // The history survives a restart, and publishing again is the same publication.
+  REQUIRE(harness.process().Restart().ok());
+  auto again =
+      harness.Publishing(&v1::PublishingService::Stub::PublishModel, publish, "radiologist");
+  REQUIRE(again.ok());
+  CHECK(again->name() == publication->name());
+  CHECK(again->state() == v1::Publication::SUCCEEDED);
+  CHECK(again->request_count() == 2);
+  v1::ListPublicationsRequest history;
+  history.set_destination("destinations/drop");
+  auto listed = harness.Publishing(&v1::PublishingService::Stub::ListPublications, history);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->publications_size() == 1);
+  CHECK(listed->publications(0).attempt_count() == 1);
+
+  publish.set_model("models/fair");  // no TorchScript file
+  auto untrained = harness.Publishing(&v1::PublishingService::Stub::PublishModel, publish);
+  CHECK(untrained.status().code() == absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -812,6 +813,227 @@ TEST_CASE("AssessModel: reviewed predictions by study date") {
   request.set_threshold(2);
   CheckError(harness.service().DoAssessModel(request).status(), absl::StatusCode::kInvalidArgument,
              "2");
+}
+
+}  // namespace
+}  // namespace ailab::evaluation
+
+namespace ailab::evaluation {
+namespace {
+
+// Reviewed binary predictions, one per hour from `base`: the first `right` are
+// correct (half positive), the rest wrong.
+std::vector<ReviewedPrediction> HourlyPredictions(absl::Time base, int count, int right,
+                                                  int first_index = 0) {
+  std::vector<ReviewedPrediction> reviewed;
+  for (int i = 0; i < count; ++i) {
+    ReviewedPrediction prediction;
+    const int index = first_index + i;
+    prediction.name = absl::StrCat("predictions/p", index);
+    prediction.study_date = absl::StrCat("2024-01-", 10 + index % 20);
+    prediction.create_time = base + absl::Hours(index);
+    prediction.categories = {"absent", "present"};
+    const bool positive = i % 2 == 1;
+    const bool correct = i < right;
+    const double p_present = (positive == correct) ? 0.9 : 0.1;
+    prediction.probabilities = {1 - p_present, p_present};
+    prediction.predicted_category = p_present >= 0.5 ? "present" : "absent";
+    prediction.truth_category = positive ? "present" : "absent";
+    reviewed.push_back(prediction);
+  }
+  return reviewed;
+}
+
+TEST_CASE("AssessModel: windows and alert state") {
+  Harness harness;
+  const absl::Time base = harness.now() - absl::Hours(48);
+  // Day one: 24 predictions, all right. Day two: 24, of which only 12 right.
+  std::vector<ReviewedPrediction> reviewed = HourlyPredictions(base, 24, 24);
+  for (ReviewedPrediction& p : HourlyPredictions(base, 24, 12, 24)) reviewed.push_back(p);
+  harness.backends().SetReviewed(reviewed, 0);
+
+  v1::AssessModelRequest request;
+  request.set_model("models/good");
+  *request.mutable_start_time() = ToTimestamp(base);
+  *request.mutable_end_time() = ToTimestamp(base + absl::Hours(48));
+  request.mutable_window()->set_seconds(24 * 3600);
+  request.mutable_alert_rule()->set_metric(v1::AlertRule::ACCURACY);
+  request.mutable_alert_rule()->set_level(0.9);
+  request.mutable_alert_rule()->set_min_count(10);
+  auto assessed = harness.service().DoAssessModel(request);
+  REQUIRE(assessed.ok());
+  CHECK(assessed->metrics().n() == 48);
+  CHECK(assessed->metrics().accuracy() == Approx(36.0 / 48));
+  CHECK(assessed->alert_state() == v1::AlertRule::ALERT);
+  CHECK(assessed->alert_metric_value() == Approx(0.75));
+  REQUIRE(assessed->windows_size() == 2);
+  CHECK(assessed->alerting_window_count() == 1);
+
+  const v1::AssessmentWindow& first = assessed->windows(0);
+  CHECK(TimeUtil::TimestampToMicroseconds(first.start_time()) == absl::ToUnixMicros(base));
+  CHECK(TimeUtil::TimestampToMicroseconds(first.end_time()) ==
+        absl::ToUnixMicros(base + absl::Hours(24)));
+  CHECK(first.reviewed_count() == 24);
+  CHECK(first.metrics().accuracy() == Approx(1.0));
+  CHECK(first.alert_state() == v1::AlertRule::OK);
+  const v1::AssessmentWindow& second = assessed->windows(1);
+  CHECK(second.reviewed_count() == 24);
+  CHECK(second.metrics().accuracy() == Approx(0.5));
+  CHECK(second.alert_state() == v1::AlertRule::ALERT);
+  CHECK(second.alert_metric_value() == Approx(0.5));
+
+  // The wrong predictions of day two are marked: positives called negative are FN,
+  // negatives called positive are FP.
+  int false_positives = 0;
+  int false_negatives = 0;
+  for (const v1::AssessedPoint& point : assessed->points()) {
+    if (point.outcome() == "FP") ++false_positives;
+    if (point.outcome() == "FN") ++false_negatives;
+  }
+  CHECK(false_positives == 6);
+  CHECK(false_negatives == 6);
+
+  // A window with fewer predictions than min_count is not judged.
+  request.mutable_alert_rule()->set_min_count(30);
+  assessed = harness.service().DoAssessModel(request);
+  REQUIRE(assessed.ok());
+  CHECK(assessed->windows(0).alert_state() == v1::AlertRule::INSUFFICIENT_DATA);
+  CHECK(assessed->windows(1).alert_state() == v1::AlertRule::INSUFFICIENT_DATA);
+  CHECK(assessed->alert_state() == v1::AlertRule::ALERT);
+  CHECK(assessed->alerting_window_count() == 0);
+}
+
+TEST_CASE("AssessModel: uneven last window and empty windows") {
+  Harness harness;
+  const absl::Time base = harness.now() - absl::Hours(10);
+  harness.backends().SetReviewed(HourlyPredictions(base, 4, 4), 0);
+
+  v1::AssessModelRequest request;
+  request.set_model("models/good");
+  *request.mutable_start_time() = ToTimestamp(base);
+  // No end_time: the windows run until the service's current time.
+  request.mutable_window()->set_seconds(4 * 3600);
+  request.mutable_alert_rule()->set_metric(v1::AlertRule::SENSITIVITY);
+  request.mutable_alert_rule()->set_level(0.8);
+  auto assessed = harness.service().DoAssessModel(request);
+  REQUIRE(assessed.ok());
+  REQUIRE(assessed->windows_size() == 3);
+  CHECK(assessed->windows(0).reviewed_count() == 4);
+  CHECK(assessed->windows(0).metrics().at_threshold().sensitivity() == Approx(1.0));
+  CHECK(assessed->windows(0).alert_state() == v1::AlertRule::OK);
+  CHECK(assessed->windows(1).reviewed_count() == 0);
+  CHECK_FALSE(assessed->windows(1).has_metrics());
+  CHECK(assessed->windows(1).alert_state() == v1::AlertRule::INSUFFICIENT_DATA);
+  CHECK(std::isnan(assessed->windows(1).alert_metric_value()));
+  CHECK(TimeUtil::TimestampToMicroseconds(assessed->windows(2).end_time()) ==
+        absl::ToUnixMicros(harness.now()));
+  CHECK(assessed->alert_state() == v1::AlertRule::OK);
+
+  // Without a rule there is no alert state.
+  request.clear_alert_rule();
+  assessed = harness.service().DoAssessModel(request);
+  REQUIRE(assessed.ok());
+  CHECK(assessed->alert_state() == v1::AlertRule::STATE_UNSPECIFIED);
+  CHECK(assessed->windows(0).alert_state() == v1::AlertRule::STATE_UNSPECIFIED);
+}
+
+TEST_CASE("AssessModel: bad windows and alert rules rejected") {
+  Harness harness;
+  harness.backends().SetReviewed({}, 0);
+  const absl::Time start = harness.now() - absl::Hours(24 * 30);
+  auto base_request = [&] {
+    v1::AssessModelRequest request;
+    request.set_model("models/good");
+    *request.mutable_start_time() = ToTimestamp(start);
+    return request;
+  };
+
+  v1::AssessModelRequest request = base_request();
+  request.mutable_window()->set_seconds(30);
+  CheckError(harness.service().DoAssessModel(request).status(), absl::StatusCode::kInvalidArgument,
+             "shorter than one minute");
+
+  request = base_request();
+  request.mutable_window()->set_seconds(60);  // 43200 windows in 30 days
+  CheckError(harness.service().DoAssessModel(request).status(), absl::StatusCode::kInvalidArgument,
+             "at most 1000");
+
+  request = base_request();
+  request.clear_start_time();
+  request.mutable_window()->set_seconds(3600);
+  CheckError(harness.service().DoAssessModel(request).status(), absl::StatusCode::kInvalidArgument,
+             "start_time is required");
+
+  request = base_request();
+  request.mutable_alert_rule()->set_level(0.5);
+  CheckError(harness.service().DoAssessModel(request).status(), absl::StatusCode::kInvalidArgument,
+             "alert_rule.metric");
+
+  request = base_request();
+  request.mutable_alert_rule()->set_metric(v1::AlertRule::KAPPA);
+  request.mutable_alert_rule()->set_level(std::nan(""));
+  CheckError(harness.service().DoAssessModel(request).status(), absl::StatusCode::kInvalidArgument,
+             "alert_rule.level");
+
+  request = base_request();
+  request.mutable_alert_rule()->set_metric(v1::AlertRule::KAPPA);
+  request.mutable_alert_rule()->set_min_count(-1);
+  CheckError(harness.service().DoAssessModel(request).status(), absl::StatusCode::kInvalidArgument,
+             "-1");
+
+  // Sensitivity is a binary figure; the density use case has four categories.
+  request = base_request();
+  request.set_model("models/density");
+  request.mutable_alert_rule()->set_metric(v1::AlertRule::SENSITIVITY);
+  CheckError(harness.service().DoAssessModel(request).status(), absl::StatusCode::kInvalidArgument,
+             "binary use cases only");
+}
+
+TEST_CASE("Challenge: leaderboard kappa interval brackets kappa") {
+  Harness harness;
+  harness.SetUpChallengeData();
+  v1::Challenge challenge = harness.CreateChallenge(10);
+  REQUIRE(harness.Submit(challenge.name(), "models/final-star", "bob").ok());
+  REQUIRE(harness.Submit(challenge.name(), "models/weak", "carol").ok());
+
+  auto board = harness.Leaderboard(challenge.name());
+  REQUIRE(board.ok());
+  REQUIRE(board->entries_size() == 2);
+  for (const v1::LeaderboardEntry& entry : board->entries()) {
+    INFO("participant " << entry.participant());
+    CHECK(entry.kappa_interval().confidence() == Approx(0.95));
+    CHECK(entry.kappa_interval().lower() <= entry.kappa());
+    CHECK(entry.kappa_interval().upper() >= entry.kappa());
+    CHECK(entry.kappa_interval().lower() < entry.kappa_interval().upper());
+  }
+  CHECK(board->entries(0).participant() == "bob");
+}
+
+TEST_CASE("Evaluation: stored test predictions reused") {
+  Harness harness;
+  // Stored predictions of models/good (classes absent, present) cover four of the ten
+  // TEST instances, and each of them is wrong. A fifth entry has the wrong size, so it
+  // is ignored.
+  std::map<std::string, std::vector<double>> stored;
+  for (int n : {0, 2, 4, 6}) {
+    const bool present = (n / 2) % 2 == 1;
+    const double p_present = present ? 0.1 : 0.9;
+    stored[absl::StrCat("datasets/chest/instances/i", n)] = {1 - p_present, p_present};
+  }
+  stored["datasets/chest/instances/i8"] = {0.2, 0.3, 0.5};
+  harness.backends().SetTestPredictions("models/good", stored);
+
+  auto created = harness.CreateEvaluation({"models/good"});
+  REQUIRE(created.ok());
+  v1::Evaluation done = harness.WaitUntilFinished(created->name());
+  REQUIRE(done.state() == v1::Evaluation::SUCCEEDED);
+  REQUIRE(done.results_size() == 1);
+  const v1::ModelResult& result = done.results(0);
+  CHECK(result.stored_prediction_count() == 4);
+  CHECK(harness.backends().predict_calls() == 6);
+  CHECK(result.metrics().n() == 10);
+  CHECK(result.metrics().accuracy() == Approx(0.6));
+  CHECK(done.completed_predictions() == 10);
 }
 
 }  // namespace
