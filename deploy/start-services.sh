@@ -26,6 +26,15 @@ if [ ! -s "$data_dir/secrets/deid.key" ]; then
   chmod 600 "$data_dir/secrets/deid.key"
 fi
 
+# The internal token lets only the platform's own services make calls such as scoring
+# against hidden reference labels; like the key, it is made once and kept secret.
+if [ ! -s "$data_dir/secrets/internal.token" ]; then
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$data_dir/secrets/internal.token"
+  chmod 600 "$data_dir/secrets/internal.token"
+fi
+AILAB_INTERNAL_TOKEN="${AILAB_INTERNAL_TOKEN:-$(cat "$data_dir/secrets/internal.token")}"
+export AILAB_INTERNAL_TOKEN
+
 export AILAB_DATABASE_URL="${AILAB_DATABASE_URL:-postgresql://ailab@127.0.0.1:${AILAB_PG_PORT:-55432}/ailab}"
 export AILAB_REDIS_ADDRESS="${AILAB_REDIS_ADDRESS:-127.0.0.1:${AILAB_REDIS_PORT:-56379}}"
 export AILAB_BLOB_ROOT="${AILAB_BLOB_ROOT:-$data_dir/blobs}"

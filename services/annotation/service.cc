@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -606,6 +607,12 @@ grpc::Status AnnotationServiceImpl::CountLabels(grpc::ServerContext* context,
 grpc::Status AnnotationServiceImpl::ScoreAgainstReference(
     grpc::ServerContext* context, const v1::ScoreAgainstReferenceRequest* request,
     v1::ScoreAgainstReferenceResponse* response) {
+  // Differences between calls with chosen predictions would reveal reference labels one
+  // by one, so only the platform's services (the evaluation service) may score.
+  if (absl::Status allowed = rpc::RequireInternalCaller(*context, "ScoreAgainstReference");
+      !allowed.ok()) {
+    return rpc::ToGrpcStatus(allowed);
+  }
   return Respond("ScoreAgainstReference", DoScoreAgainstReference(*request), response);
 }
 

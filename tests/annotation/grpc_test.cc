@@ -16,6 +16,7 @@
 #include "ailab/annotation/v1/annotation.grpc.pb.h"
 #include "ailab/pg/pg.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "catch2/catch.hpp"
 #include "deployment.h"
 #include "fixtures.h"
@@ -628,6 +629,38 @@ TEST_CASE("ailab-annotation: bad requests get the right code", "[service]") {
     CHECK(absl::StrContains(status.error_message(), c.named));
     CHECK_FALSE(status.error_details().empty());  // ErrorInfo travels to the client
   }
+}
+
+}  // namespace
+}  // namespace ailab::annotation
+
+namespace ailab::annotation {
+namespace {
+
+TEST_CASE("ailab-annotation: scoring needs the internal token", "[service]") {
+  Deployment deployment(4, {"--internal_token=test-internal-token"});
+  auto stub = deployment.NewStub();
+  v1::ScoreAgainstReferenceRequest request;
+  request.set_use_case(kDensity);
+  request.set_dataset(kDataset);
+  v1::InstancePrediction* prediction = request.add_predictions();
+  prediction->set_instance(deployment.instance(1));
+  for (int c = 0; c < 4; ++c) prediction->add_probabilities(0.25);
+
+  v1::ScoreAgainstReferenceResponse response;
+  grpc::Status without = stub->ScoreAgainstReference(As("alice").get(), request, &response);
+  CHECK(without.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(without.error_message().find("ScoreAgainstReference") != std::string::npos);
+
+  auto wrong = As("alice");
+  wrong->AddMetadata(rpc::kInternalTokenKey, "guessed-token");
+  CHECK(stub->ScoreAgainstReference(wrong.get(), request, &response).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+
+  auto internal = As("evaluation");
+  internal->AddMetadata(rpc::kInternalTokenKey, "test-internal-token");
+  grpc::Status with = stub->ScoreAgainstReference(internal.get(), request, &response);
+  CHECK(with.error_code() != grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace

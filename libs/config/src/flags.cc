@@ -16,6 +16,9 @@ ABSL_FLAG(int, database_pool_size, 4, "connections kept open to PostgreSQL");
 ABSL_FLAG(std::string, redis_address, "127.0.0.1:56379", "Redis server as host:port");
 ABSL_FLAG(std::string, redis_password, "",
           "Redis password sent with AUTH after connecting; empty: none (prefer the environment)");
+ABSL_FLAG(std::string, internal_token, "",
+          "secret that calls reserved for the platform's services carry; empty: every caller "
+          "may make them (prefer the environment)");
 ABSL_FLAG(bool, migrate_only, false,
           "apply the database migrations of the service, then exit without serving");
 ABSL_FLAG(std::string, blob_root, "var/blobs", "root folder of the blob store");

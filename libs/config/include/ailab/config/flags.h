@@ -24,6 +24,8 @@ ABSL_DECLARE_FLAG(int, database_pool_size);
 ABSL_DECLARE_FLAG(std::string, redis_address);
 // Password of the Redis server (AUTH); empty: the server asks for none.
 ABSL_DECLARE_FLAG(std::string, redis_password);
+// Secret shared by the platform's services for calls only they may make; empty: open.
+ABSL_DECLARE_FLAG(std::string, internal_token);
 // Apply the service's database migrations, then exit without serving.
 ABSL_DECLARE_FLAG(bool, migrate_only);
 // Root folder of the content-addressed blob store.
