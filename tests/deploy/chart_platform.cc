@@ -250,6 +250,9 @@ absl::StatusOr<std::unique_ptr<ChartPlatform>> ChartPlatform::Start(ChartPlatfor
         value = queue_prefix;
       } else if (absl::EndsWith(name, "_LISTEN")) {
         value = "127.0.0.1:0";
+      } else if (name == "AILAB_INGEST_DICOM_BIND_ADDRESS") {
+        // The pod binds every interface of its own network; here only loopback.
+        value = "127.0.0.1";
       } else if (name == "AILAB_INGEST_DICOM_PORT") {
         // The SCP's fixed port would collide between tests running at the same time.
         AILAB_ASSIGN_OR_RETURN(int port, FreeLoopbackPort());

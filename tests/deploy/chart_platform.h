@@ -12,8 +12,8 @@
 //     running at the same time do not share a queue;
 //   - the paths of writable volumes (/tmp, the blob store, the worker's scratch
 //     folder) by folders under a temporary directory, the blob store being shared;
-//   - each --listen by 127.0.0.1:0 (ServiceProcess picks the port), and the DICOM
-//     SCP's port by a free one;
+//   - each --listen by 127.0.0.1:0 (ServiceProcess picks the port), the DICOM SCP's
+//     port by a free one and its bind address by 127.0.0.1;
 //   - the files of Secret volumes (the de-identification key) are written under the
 //     temporary directory, and the variables naming them point there.
 // Services start in the chart's order, in which each calls only services before it.

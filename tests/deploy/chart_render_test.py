@@ -102,7 +102,7 @@ class ChartRenderTest(unittest.TestCase):
                 self.assertIn("emptyDir", volumes["tmp"])
 
     def test_blob_store_only_where_needed(self):
-        users = {"ingest", "training", "inference", "worker"}
+        users = {"ingest", "training", "inference", "evaluation", "worker"}
         claim = deploylib.by_kind(self.default.objects, "PersistentVolumeClaim")[
             deploylib.name("blobs")]
         self.assertEqual(claim["spec"]["accessModes"], ["ReadWriteMany"])
@@ -145,6 +145,7 @@ class ChartRenderTest(unittest.TestCase):
                        "AILAB_INGEST_RETAIN_PATIENT_CHARACTERISTICS": "false",
                        "AILAB_INGEST_DICOM_DATASET": "datasets/pacs",
                        "AILAB_INGEST_DICOM_PORT": "11112",
+                       "AILAB_INGEST_DICOM_BIND_ADDRESS": "0.0.0.0",
                        "AILAB_INGEST_DICOM_AE_TITLE": "AILAB",
                        "AILAB_INGEST_DEID_KEY_FILE": "/etc/ailab/deid/key"},
             "worker": {"AILAB_WORKER_WORK_DIR": "/var/lib/ailab/work",
@@ -217,7 +218,7 @@ class ChartRenderTest(unittest.TestCase):
     def test_generated_secret_is_kept(self):
         secret = self.default.secrets[deploylib.name("secrets")]
         self.assertEqual(secret["metadata"]["annotations"]["helm.sh/resource-policy"], "keep")
-        self.assertEqual(set(secret["data"]), {"deid-key", "postgres-password"})
+        self.assertEqual(set(secret["data"]), {"deid-key", "internal-token", "postgres-password"})
         self.assertFalse(self.production.secrets, "production values bring their own Secret")
 
     def test_bundled_database_and_redis(self):

@@ -58,7 +58,7 @@ ingest: {database: true, redis: false, blobs: true, peers: []}
 annotation: {database: true, redis: false, blobs: false, peers: [catalog, ingest]}
 training: {database: true, redis: true, blobs: true, peers: [annotation, ingest]}
 inference: {database: true, redis: false, blobs: true, peers: [training, ingest, catalog]}
-evaluation: {database: true, redis: false, blobs: false, peers: [inference, annotation, training, ingest, catalog]}
+evaluation: {database: true, redis: false, blobs: true, peers: [inference, annotation, training, ingest, catalog]}
 worker: {database: false, redis: true, blobs: true, peers: [training]}
 gateway: {database: false, redis: false, blobs: false, peers: [catalog, ingest, annotation, training, inference, evaluation, worker]}
 {{- end -}}
