@@ -155,11 +155,11 @@ std::string NetworkBuilder::BatchNorm2d(ModuleNode* parent, const std::string& n
   node->buffers.emplace_back("running_mean", at::zeros({channels}, at::kFloat));
   node->buffers.emplace_back("running_var", at::ones({channels}, at::kFloat));
   const std::string& m = node->expression;
-  // Momentum 0.1 as torch.nn.BatchNorm2d; self.training selects batch statistics and
-  // updates the running ones in place.
+  // self.training selects batch statistics and updates the running ones in place.
   return Emit(absl::StrCat("torch.batch_norm(", input, ", ", m, ".weight, ", m, ".bias, ", m,
-                           ".running_mean, ", m, ".running_var, self.training, 0.1, ",
-                           FloatLiteral(eps), ", True)"));
+                           ".running_mean, ", m, ".running_var, self.training, ",
+                           FloatLiteral(kBatchNormMomentum), ", ", FloatLiteral(eps),
+                           ", True)"));
 }
 
 std::string NetworkBuilder::Linear(ModuleNode* parent, const std::string& name,

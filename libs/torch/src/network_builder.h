@@ -31,6 +31,10 @@ struct ModuleNode {
   std::vector<std::unique_ptr<ModuleNode>> children;
 };
 
+// Momentum of the batch normalisation running statistics, as torch.nn.BatchNorm2d:
+// each training-mode step sets them to (1 - m) * old + m * batch statistic.
+inline constexpr double kBatchNormMomentum = 0.1;
+
 // Initialisation of convolution weights. Biases start at zero.
 enum class ConvInit {
   // Normal with std sqrt(2 / (out_channels * kernel area)): torchvision's ResNet and VGG.

@@ -5,10 +5,12 @@
 #include <torch/torch.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "ailab/imaging/npy.h"
 #include "ailab/status/status.h"
 #include "test_data.h"
 
@@ -149,6 +151,42 @@ TEST_CASE("Train: sampling modes and augmentation train") {
     CHECK(result.status().code() == absl::StatusCode::kFailedPrecondition);
     CHECK_THAT(std::string(result.status().message()), Catch::Contains("class 0: 9, class 1: 8"));
   }
+}
+
+TEST_CASE("Train: batch norm statistics match the training set") {
+  Dataset data(64, 16);
+  TrainingOptions options = FastOptions();
+  options.batch_size = 16;
+  auto result = Train(options, data.train, data.validation, WorkDir(data, "work"), std::nullopt, {});
+  REQUIRE(result.ok());
+
+  // The stem's input statistics over all training images, from the exported weights.
+  ::torch::jit::Module model = ::torch::jit::load(result->torchscript_path);
+  at::Tensor images = at::empty({64, 1, 32, 32});
+  for (int i = 0; i < 64; ++i) {
+    auto array = imaging::ReadNpy(data.train[i].array_path);
+    REQUIRE(array.ok());
+    auto pixels = array->AsFloat();
+    REQUIRE(pixels.ok());
+    std::memcpy(images[i].data_ptr<float>(), pixels->data(), 32 * 32 * sizeof(float));
+  }
+  at::NoGradGuard no_grad;
+  at::Tensor features =
+      at::conv2d(images, model.attr("conv1").toModule().attr("weight").toTensor(), {}, 2, 3);
+  at::Tensor mean = features.mean({0, 2, 3});
+  at::Tensor variance = features.var({0, 2, 3});
+  ::torch::jit::Module bn1 = model.attr("bn1").toModule();
+  at::Tensor running_mean = bn1.attr("running_mean").toTensor();
+  at::Tensor running_var = bn1.attr("running_var").toTensor();
+
+  // Four equal batches: the mean of their means is the overall mean. Their variances
+  // leave out the spread between batch means, so they may be a little smaller.
+  CHECK(at::allclose(running_mean, mean, /*rtol=*/1e-3, /*atol=*/1e-5));
+  at::Tensor ratio = running_var / variance;
+  INFO("running_var / variance from " << ratio.min().item<float>() << " to "
+                                      << ratio.max().item<float>());
+  CHECK(ratio.min().item<float>() > 0.8f);
+  CHECK(ratio.max().item<float>() < 1.1f);
 }
 
 TEST_CASE("Train: three classes with the auc metric") {
