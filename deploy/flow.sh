@@ -8,7 +8,7 @@
 #
 # Environment:
 #   AILAB_FLOW_STUDIES   synthetic images in the training dataset (default 300)
-#   AILAB_FLOW_EPOCHS    maximum training epochs (default 6)
+#   AILAB_FLOW_EPOCHS    maximum training epochs (default 10)
 #   AILAB_FLOW_SIZE      array side the model trains on (default 128)
 #   AILAB_FLOW_HOOKS     folder of executables run between steps (after_annotate),
 #                        used by the end-to-end test to restart a service mid-flow
@@ -19,7 +19,7 @@ work="${1:?usage: deploy/flow.sh WORK_DIR}"
 mkdir -p "$work"
 bin_dir="${AILAB_BIN_DIR:-${AILAB_BUILD_DIR:-$repo_root/build}/bin}"
 studies="${AILAB_FLOW_STUDIES:-300}"
-epochs="${AILAB_FLOW_EPOCHS:-6}"
+epochs="${AILAB_FLOW_EPOCHS:-10}"
 size="${AILAB_FLOW_SIZE:-128}"
 challenge_images=$(( studies / 5 > 40 ? studies / 5 : 40 ))
 
@@ -62,7 +62,8 @@ done
 
 step "Annotate: two simulated readers, one of them the reference reader"
 ailab annotate set-reference --use_case "$use_case" --dataset datasets/density-train --reader reference
-ailab annotate set-quota --use_case "$use_case" --dataset datasets/density-train --quota 100
+ailab annotate set-quota --use_case "$use_case" --dataset datasets/density-train \
+  --quota $(( studies < 100 ? studies : 100 ))
 ailab annotate simulate --use_case "$use_case" --dataset datasets/density-train --user reader1 \
   --truth "$work/synth-train/truth.csv" --error_rate 0.1 --seed 1 | tail -n 1
 ailab annotate simulate --use_case "$use_case" --dataset datasets/density-train --user reference \
@@ -80,6 +81,7 @@ step "Train: ResNet-18 through the queue and a worker, tested on the held-out sp
 ailab train create --id=density-resnet18 --use_case "$use_case" --dataset datasets/density-train \
   --label_source reader1 --user reader1 --architecture resnet18 --image_size "$size" \
   --max_epochs "$epochs" --early_stopping_patience 3 --batch_size 16 --learning_rate 0.001 \
+  --augmentation flip_rotate \
   --seed 1 --wait | tee "$work/train.log"
 model="$(grep -o 'models/[A-Za-z0-9._-]*' "$work/train.log" | tail -n 1)"
 ailab model get "$model" --table
