@@ -54,7 +54,7 @@ class GrpcInstanceDirectory : public InstanceDirectory {
       return NotFound("DATASET_NOT_FOUND",
                       absl::StrCat("dataset \"", dataset,
                                    "\" not found in ingest; list datasets with "
-                                   "`ailab ingest list-datasets`"),
+                                   "`ailab dataset list`"),
                       {{"dataset", dataset}});
     }
     if (error.code() == absl::StatusCode::kUnavailable ||
