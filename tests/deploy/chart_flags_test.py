@@ -29,8 +29,11 @@ def binary_path(component):
 
 def read_flags(component):
     """Returns {flag: (default, defining file)} of the platform's own flags."""
+    # The binaries apply AILAB_* variables before --helpfull prints the defaults, and
+    # deploy/test.sh exports some of them, so the binaries run without any.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AILAB_")}
     result = subprocess.run([binary_path(component), "--helpfull"],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, env=environment)
     flags, source = {}, None
     entries = []
     for line in result.stdout.splitlines():
