@@ -484,24 +484,43 @@ absl::StatusOr<ConfusionMatrix> ConfusionOfArgmax(std::span<const int> truth,
                                         truth.size(), " rows of ", num_classes, " classes"),
                            {{"num_classes", classes}, {"size", size}});
   }
+  const size_t cells = static_cast<size_t>(num_classes) * num_classes;
+  // Rows are counted in chunks, one count table per chunk, summed at the end; large
+  // inputs spread the chunks over the cores.
+  constexpr size_t kRowsPerChunk = size_t{1} << 18;
+  const size_t chunks = std::max<size_t>(1, (truth.size() + kRowsPerChunk - 1) / kRowsPerChunk);
+  std::vector<std::vector<int64_t>> partial(chunks, std::vector<int64_t>(cells, 0));
+  std::vector<char> invalid(chunks, 0);
+  internal::ParallelFor(static_cast<int64_t>(chunks), [&](int64_t chunk) {
+    std::vector<int64_t>& counts = partial[chunk];
+    const size_t begin = static_cast<size_t>(chunk) * kRowsPerChunk;
+    const size_t end = std::min(truth.size(), begin + kRowsPerChunk);
+    for (size_t r = begin; r < end; ++r) {
+      const double* row = probabilities.data() + r * num_classes;
+      int best = 0;
+      bool has_nan = false;
+      for (int c = 0; c < num_classes; ++c) {
+        has_nan |= std::isnan(row[c]);
+        best = row[c] > row[best] ? c : best;
+      }
+      const int t = truth[r];
+      if (has_nan || t < 0 || t >= num_classes) {
+        invalid[chunk] = 1;
+        return;
+      }
+      ++counts[static_cast<size_t>(t) * num_classes + best];
+    }
+  });
+  if (std::find(invalid.begin(), invalid.end(), 1) != invalid.end()) {
+    // Rare path: the unfused functions produce the error message naming the row.
+    AILAB_ASSIGN_OR_RETURN(std::vector<int> predicted, Argmax(probabilities, num_classes));
+    return Confusion(truth, predicted, num_classes);
+  }
   ConfusionMatrix cm;
   cm.num_classes = num_classes;
-  cm.counts.assign(static_cast<size_t>(num_classes) * num_classes, 0);
-  for (size_t r = 0; r < truth.size(); ++r) {
-    const double* row = probabilities.data() + r * num_classes;
-    int best = 0;
-    bool has_nan = false;
-    for (int c = 0; c < num_classes; ++c) {
-      has_nan |= std::isnan(row[c]);
-      if (row[c] > row[best]) best = c;
-    }
-    const int t = truth[r];
-    if (has_nan || t < 0 || t >= num_classes) {
-      // Rare path: the unfused functions produce the error message naming the row.
-      AILAB_ASSIGN_OR_RETURN(std::vector<int> predicted, Argmax(probabilities, num_classes));
-      return Confusion(truth, predicted, num_classes);
-    }
-    ++cm.counts[static_cast<size_t>(t) * num_classes + best];
+  cm.counts.assign(cells, 0);
+  for (const std::vector<int64_t>& counts : partial) {
+    for (size_t i = 0; i < cells; ++i) cm.counts[i] += counts[i];
   }
   return cm;
 }
