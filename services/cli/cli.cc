@@ -163,4 +163,20 @@ std::string ServiceAddress(const Args& args, absl::string_view service) {
   return it == kDefaults.end() ? std::string() : it->second;
 }
 
+std::optional<std::string> OptionalUser(const Args& args) {
+  if (args.Has("user")) return args.Get("user");
+  if (const char* user = std::getenv("AILAB_USER"); user != nullptr && *user != '\0') {
+    return std::string(user);
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::string> RequireUser(const Args& args, absl::string_view who) {
+  if (args.Has("user")) return args.Require("user");
+  if (std::optional<std::string> user = OptionalUser(args)) return *user;
+  return InvalidArgument("MISSING_OPTION", "user",
+                         absl::StrCat("option --user is required (or set AILAB_USER): the id of ",
+                                      who));
+}
+
 }  // namespace ailab::cli

@@ -11,14 +11,19 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "ailab/rpc/client.h"
+#include "ailab/rpc/status.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/client_context.h"
 
 namespace ailab::cli {
 
@@ -84,6 +89,30 @@ absl::Status PrintJson(const google::protobuf::Message& message,
 // Address of a service from --<service>_address, AILAB_<SERVICE>_ADDRESS or the
 // default port on 127.0.0.1 (see docs/development.md).
 std::string ServiceAddress(const Args& args, absl::string_view service);
+
+// Returns --user, else $AILAB_USER, else nullopt.
+std::optional<std::string> OptionalUser(const Args& args);
+
+// Returns OptionalUser(), or INVALID_ARGUMENT asking for --user as the id of `who`
+// (for example "the user who owns the job").
+absl::StatusOr<std::string> RequireUser(const Args& args, absl::string_view who);
+
+// Calls the unary `method` on `stub` with a deadline of `timeout`, acting as `user`
+// (metadata x-ailab-user) when it is not empty, and returns the response or the error.
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> CallUnary(Stub& stub,
+                                   grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                                const Request&, Response*),
+                                   const Request& request, absl::Duration timeout,
+                                   const std::string& user = "") {
+  grpc::ClientContext context;
+  rpc::SetTimeout(context, timeout);
+  if (!user.empty()) context.AddMetadata("x-ailab-user", user);
+  Response response;
+  grpc::Status status = (stub.*method)(&context, request, &response);
+  if (!status.ok()) return rpc::FromGrpcStatus(status);
+  return response;
+}
 
 }  // namespace ailab::cli
 

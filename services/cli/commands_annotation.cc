@@ -40,7 +40,6 @@ namespace annotation = ::ailab::annotation::v1;
 using ::ailab::annotation::v1::AnnotationService;
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(60);
-constexpr char kUserMetadataKey[] = "x-ailab-user";
 
 // Prints responses with default-valued fields, so zero counts still show.
 google::protobuf::util::JsonPrintOptions JsonOptions() {
@@ -49,15 +48,8 @@ google::protobuf::util::JsonPrintOptions JsonOptions() {
   return options;
 }
 
-// Returns --user, else $AILAB_USER, else INVALID_ARGUMENT.
 absl::StatusOr<std::string> User(const Args& args) {
-  if (args.Has("user")) return args.Require("user");
-  if (const char* user = std::getenv("AILAB_USER"); user != nullptr && *user != '\0') {
-    return std::string(user);
-  }
-  return InvalidArgument("MISSING_OPTION", "user",
-                         "option --user is required (or set AILAB_USER): the id of the "
-                         "annotator making the request");
+  return RequireUser(args, "the annotator making the request");
 }
 
 // A connection to the annotation service acting as one user ("" for none).
@@ -71,13 +63,7 @@ class Client {
   absl::StatusOr<Response> Call(grpc::Status (AnnotationService::Stub::*method)(
                                     grpc::ClientContext*, const Request&, Response*),
                                 const Request& request) {
-    grpc::ClientContext context;
-    rpc::SetTimeout(context, kCallTimeout);
-    if (!user_.empty()) context.AddMetadata(kUserMetadataKey, user_);
-    Response response;
-    grpc::Status status = ((*stub_).*method)(&context, request, &response);
-    if (!status.ok()) return rpc::FromGrpcStatus(status);
-    return response;
+    return CallUnary(*stub_, method, request, kCallTimeout, user_);
   }
 
  private:

@@ -32,15 +32,6 @@ using ::google::protobuf::util::TimeUtil;
 // Submitting and closing run the models on whole datasets.
 constexpr absl::Duration kCallTimeout = absl::Minutes(30);
 
-// Returns --user, else $AILAB_USER, else nullopt.
-std::optional<std::string> User(const Args& args) {
-  if (args.Has("user")) return args.Get("user");
-  if (const char* user = std::getenv("AILAB_USER"); user != nullptr && *user != '\0') {
-    return std::string(user);
-  }
-  return std::nullopt;
-}
-
 // Calls one method of the evaluation service, as the user of User() when set.
 template <typename Request, typename Response>
 absl::StatusOr<Response> Call(const Args& args,
@@ -49,13 +40,7 @@ absl::StatusOr<Response> Call(const Args& args,
                                                                               Response*),
                               const Request& request) {
   auto stub = EvaluationService::NewStub(rpc::Connect(ServiceAddress(args, "evaluation")));
-  grpc::ClientContext context;
-  rpc::SetTimeout(context, kCallTimeout);
-  if (std::optional<std::string> user = User(args)) context.AddMetadata("x-ailab-user", *user);
-  Response response;
-  grpc::Status status = ((*stub).*method)(&context, request, &response);
-  if (!status.ok()) return rpc::FromGrpcStatus(status);
-  return response;
+  return CallUnary(*stub, method, request, kCallTimeout, OptionalUser(args).value_or(""));
 }
 
 // Reads an RFC 3339 time option such as 2026-05-01T00:00:00Z.
@@ -260,7 +245,7 @@ absl::Status Submit(const Args& args) {
   request.set_challenge(challenge);
   request.set_model(model);
   std::optional<std::string> participant =
-      args.Has("participant") ? std::optional<std::string>(args.Get("participant")) : User(args);
+      args.Has("participant") ? std::optional<std::string>(args.Get("participant")) : OptionalUser(args);
   if (!participant) {
     return InvalidArgument("MISSING_OPTION", "participant",
                            "option --participant is required (or --user, or set AILAB_USER)");
@@ -281,7 +266,7 @@ absl::Status ListSubmissions(const Args& args) {
   evaluation::v1::ListSubmissionsRequest request;
   AILAB_ASSIGN_OR_RETURN(std::string challenge, args.Require("challenge"));
   request.set_parent(challenge);
-  request.set_participant(args.Get("participant", User(args).value_or("")));
+  request.set_participant(args.Get("participant", OptionalUser(args).value_or("")));
   AILAB_ASSIGN_OR_RETURN(int64_t page_size, args.GetInt("page_size", 0));
   request.set_page_size(static_cast<int32_t>(page_size));
   request.set_page_token(args.Get("page_token"));

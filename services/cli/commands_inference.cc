@@ -38,12 +38,7 @@ absl::StatusOr<Response> Call(const Args& args,
                                                                              Response*),
                               const Request& request) {
   auto stub = InferenceService::NewStub(rpc::Connect(ServiceAddress(args, "inference")));
-  grpc::ClientContext context;
-  rpc::SetTimeout(context, kCallTimeout);
-  Response response;
-  grpc::Status status = ((*stub).*method)(&context, request, &response);
-  if (!status.ok()) return rpc::FromGrpcStatus(status);
-  return response;
+  return CallUnary(*stub, method, request, kCallTimeout);
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {

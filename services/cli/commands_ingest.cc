@@ -44,12 +44,7 @@ absl::StatusOr<Response> Call(const Args& args,
                                                                           Response*),
                               const Request& request) {
   auto stub = Stub(args);
-  grpc::ClientContext context;
-  rpc::SetTimeout(context, kCallTimeout);
-  Response response;
-  grpc::Status status = ((*stub).*method)(&context, request, &response);
-  if (!status.ok()) return rpc::FromGrpcStatus(status);
-  return response;
+  return CallUnary(*stub, method, request, kCallTimeout);
 }
 
 // Accepts "datasets/x" or the bare id "x".

@@ -32,14 +32,6 @@ constexpr absl::Duration kCallTimeout = absl::Minutes(2);
 // Maximum wait of `publish model --wait`.
 constexpr absl::Duration kMaxWait = absl::Hours(1);
 
-std::optional<std::string> User(const Args& args) {
-  if (args.Has("user")) return args.Get("user");
-  if (const char* user = std::getenv("AILAB_USER"); user != nullptr && *user != '\0') {
-    return std::string(user);
-  }
-  return std::nullopt;
-}
-
 // Calls one method of the publishing service, as the user of User() when set.
 template <typename Request, typename Response>
 absl::StatusOr<Response> Call(const Args& args,
@@ -48,13 +40,7 @@ absl::StatusOr<Response> Call(const Args& args,
                                                                               Response*),
                               const Request& request) {
   auto stub = PublishingService::NewStub(rpc::Connect(ServiceAddress(args, "evaluation")));
-  grpc::ClientContext context;
-  rpc::SetTimeout(context, kCallTimeout);
-  if (std::optional<std::string> user = User(args)) context.AddMetadata("x-ailab-user", *user);
-  Response response;
-  grpc::Status status = ((*stub).*method)(&context, request, &response);
-  if (!status.ok()) return rpc::FromGrpcStatus(status);
-  return response;
+  return CallUnary(*stub, method, request, kCallTimeout, OptionalUser(args).value_or(""));
 }
 
 // Returns the whole file at `path`.

@@ -46,12 +46,7 @@ absl::StatusOr<Response> Call(const Args& args,
                                                                             Response*),
                               const Request& request) {
   auto stub = Stub(args);
-  grpc::ClientContext context;
-  rpc::SetTimeout(context, kCallTimeout);
-  Response response;
-  grpc::Status status = ((*stub).*method)(&context, request, &response);
-  if (!status.ok()) return rpc::FromGrpcStatus(status);
-  return response;
+  return CallUnary(*stub, method, request, kCallTimeout);
 }
 
 // Prints responses with the proto field names (snake_case).
@@ -61,15 +56,8 @@ google::protobuf::util::JsonPrintOptions JsonOptions() {
   return options;
 }
 
-// Returns --user, else $AILAB_USER, else INVALID_ARGUMENT.
 absl::StatusOr<std::string> User(const Args& args) {
-  if (args.Has("user")) return args.Require("user");
-  if (const char* user = std::getenv("AILAB_USER"); user != nullptr && *user != '\0') {
-    return std::string(user);
-  }
-  return InvalidArgument("MISSING_OPTION", "user",
-                         "option --user is required (or set AILAB_USER): the id of the user "
-                         "who owns the job");
+  return RequireUser(args, "the user who owns the job");
 }
 
 // Returns the resource named by --name or the first positional argument; a bare id
