@@ -39,12 +39,12 @@ std::string ReadFile(const std::string& path) {
   return content.str();
 }
 
-// Runs the report client with `args` after "report text".
+// Runs `ailab report text` with `args`.
 CliResult RunReport(const std::vector<std::string>& args) {
   const char* binary_dir = std::getenv("AILAB_BINARY_DIR");
   if (binary_dir == nullptr) throw std::runtime_error("AILAB_BINARY_DIR is not set; run ctest");
   ailab::testing::TempDir dir;
-  std::string command = Quote(std::string(binary_dir) + "/tests/ailab-report-cli") + " report text";
+  std::string command = Quote(std::string(binary_dir) + "/bin/ailab") + " report text";
   for (const std::string& arg : args) command += " " + Quote(arg);
   command += " >" + Quote(dir.path() + "/out") + " 2>" + Quote(dir.path() + "/err");
   int status = std::system(command.c_str());
