@@ -26,8 +26,8 @@ if [ ! -s "$data_dir/secrets/deid.key" ]; then
   chmod 600 "$data_dir/secrets/deid.key"
 fi
 
-# The internal token lets only the platform's own services make calls such as scoring
-# against hidden reference labels; like the key, it is made once and kept secret.
+# The internal token restricts calls such as scoring against hidden reference labels to
+# the platform's own services. Like the key, it is made once and kept secret.
 if [ ! -s "$data_dir/secrets/internal.token" ]; then
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$data_dir/secrets/internal.token"
   chmod 600 "$data_dir/secrets/internal.token"

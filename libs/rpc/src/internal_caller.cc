@@ -28,7 +28,7 @@ void AddInternalToken(grpc::ClientContext& context) {
   if (!token.empty()) context.AddMetadata(kInternalTokenKey, token);
 }
 
-absl::Status CheckInternalToken(absl::string_view expected, absl::string_view given,
+absl::Status CheckInternalToken(absl::string_view expected, absl::string_view received,
                                 absl::string_view method) {
   if (expected.empty()) {
     static std::atomic<bool> warned{false};
@@ -39,9 +39,9 @@ absl::Status CheckInternalToken(absl::string_view expected, absl::string_view gi
     }
     return absl::OkStatus();
   }
-  if (EqualInConstantTime(expected, given)) return absl::OkStatus();
+  if (EqualInConstantTime(expected, received)) return absl::OkStatus();
   log::Logger("rpc")->warn("internal call rejected method={} token_present={}",
-                           std::string(method), !given.empty());
+                           std::string(method), !received.empty());
   return PermissionDenied(
       "INTERNAL_CALLER_REQUIRED",
       absl::StrCat(method, " may be called only by the platform's services; call it through ",
@@ -52,9 +52,9 @@ absl::Status CheckInternalToken(absl::string_view expected, absl::string_view gi
 absl::Status RequireInternalCaller(const grpc::ServerContext& context, absl::string_view method) {
   const auto& metadata = context.client_metadata();
   auto found = metadata.find(kInternalTokenKey);
-  absl::string_view given;
-  if (found != metadata.end()) given = absl::string_view(found->second.data(), found->second.size());
-  return CheckInternalToken(absl::GetFlag(FLAGS_internal_token), given, method);
+  absl::string_view received;
+  if (found != metadata.end()) received = absl::string_view(found->second.data(), found->second.size());
+  return CheckInternalToken(absl::GetFlag(FLAGS_internal_token), received, method);
 }
 
 }  // namespace ailab::rpc

@@ -40,8 +40,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
-  // gRPC turns SO_REUSEPORT on by default, so a second copy of a service would bind a
-  // port in use and share its requests; with it off, that start fails instead.
+  // gRPC turns SO_REUSEPORT on by default, which lets a second copy of a service bind
+  // a port in use and take part of its requests. With it off, that start fails.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
 

@@ -22,7 +22,7 @@ ABSL_DECLARE_FLAG(std::string, database_url);
 ABSL_DECLARE_FLAG(int, database_pool_size);
 // Redis server carrying the training queue, as host:port.
 ABSL_DECLARE_FLAG(std::string, redis_address);
-// Password of the Redis server (AUTH); empty: the server asks for none.
+// Password sent to Redis with AUTH; empty sends none.
 ABSL_DECLARE_FLAG(std::string, redis_password);
 // Secret shared by the platform's services for calls only they may make; empty: open.
 ABSL_DECLARE_FLAG(std::string, internal_token);

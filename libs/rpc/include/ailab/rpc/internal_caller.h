@@ -26,7 +26,7 @@ void AddInternalToken(grpc::ClientContext& context);
 absl::Status RequireInternalCaller(const grpc::ServerContext& context, absl::string_view method);
 
 // The same check on a token taken from a call's metadata; for tests.
-absl::Status CheckInternalToken(absl::string_view expected, absl::string_view given,
+absl::Status CheckInternalToken(absl::string_view expected, absl::string_view received,
                                 absl::string_view method);
 
 }  // namespace ailab::rpc
