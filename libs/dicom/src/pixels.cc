@@ -443,28 +443,27 @@ void ApplyWindow(const std::vector<float>& values, double center, double width,
     }
     return;
   }
-  double low, high, offset, scale;
+  double low, offset, scale;
   if (function == "LINEAR_EXACT") {
     low = center - width / 2;
-    high = center + width / 2;
     offset = center;
     scale = 1.0 / width;
   } else {
     // LINEAR (the default), PS3.3 C.11.2.1.2.1.
     low = center - 0.5 - (width - 1) / 2;
-    high = center - 0.5 + (width - 1) / 2;
     offset = center - 0.5;
     scale = width <= 1 ? 0.0 : 1.0 / (width - 1);
   }
+  if (scale == 0.0) {
+    // A window of width 1 is a threshold.
+    for (size_t i = 0; i < n; ++i) out[i] = values[i] <= low ? 0.0f : 1.0f;
+    return;
+  }
+  // The linear part is 0 at `low` and 1 at the window's upper end, so clamping it gives
+  // the standard's three cases; without branches the loop vectorises.
   for (size_t i = 0; i < n; ++i) {
-    double x = values[i];
-    if (x <= low) {
-      out[i] = 0.0f;
-    } else if (x > high || scale == 0.0) {
-      out[i] = 1.0f;
-    } else {
-      out[i] = static_cast<float>((x - offset) * scale + 0.5);
-    }
+    double y = (static_cast<double>(values[i]) - offset) * scale + 0.5;
+    out[i] = static_cast<float>(y < 0.0 ? 0.0 : (y > 1.0 ? 1.0 : y));
   }
 }
 
@@ -668,8 +667,15 @@ Display8 ToDisplay8(const std::vector<float>& display, int rows, int columns) {
   out.columns = columns;
   out.pixels.resize(display.size());
   // Rounds half up; the values are never negative after the clamp.
-  for (size_t i = 0; i < display.size(); ++i) {
-    out.pixels[i] = static_cast<uint8_t>(std::clamp(display[i], 0.0f, 1.0f) * 255.0f + 0.5f);
+  // Local pointers and count: a store through uint8_t may alias anything, so with the
+  // vectors' members the compiler would reload them on every pixel and not vectorise.
+  const float* in = display.data();
+  uint8_t* pixels = out.pixels.data();
+  const size_t n = display.size();
+  for (size_t i = 0; i < n; ++i) {
+    float v = in[i];
+    v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    pixels[i] = static_cast<uint8_t>(static_cast<int32_t>(v * 255.0f + 0.5f));
   }
   return out;
 }
