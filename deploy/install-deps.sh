@@ -14,7 +14,10 @@ packages=(
   iproute2 procps util-linux
   clang libclang-rt-14-dev
   unzip python3-yaml
-  libzip-dev
+  libzip-dev curl
+  # The browser tests drive Debian's Chromium (tests/web).
+  chromium
+  libargon2-dev nlohmann-json3-dev
 )
 # tests/deploy installs Helm and the Kubernetes schemas with npm; a machine without
 # Node.js gets Debian's.
