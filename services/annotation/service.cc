@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
@@ -76,14 +77,30 @@ absl::Status CheckTimestamp(absl::string_view field, bool present,
   return absl::OkStatus();
 }
 
+// Reads the caller with rpc::CallerOf. That is the user of a signed x-ailab-identity,
+// or of x-ailab-user from a caller holding the internal token, or no user for a
+// platform service. UNAUTHENTICATED for a bad or expired signature, or for an unsigned
+// user without the internal token while one is configured.
+absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContext& context) {
+  AILAB_ASSIGN_OR_RETURN(rpc::CallerInfo info, rpc::CallerOf(context));
+  Caller caller;
+  if (info.identity.has_value()) caller.user = info.identity->user;
+  return caller;
+}
+
+// Resolves the caller, then runs `handler` for it and converts the result for gRPC.
+template <typename Response, typename Handler>
+grpc::Status RespondAsCaller(const char* method, const grpc::ServerContext& context,
+                             Response* response, Handler handler) {
+  absl::StatusOr<Caller> caller = ResolveCaller(context);
+  if (!caller.ok()) return Respond(method, absl::StatusOr<Response>(caller.status()), response);
+  return Respond(method, handler(*caller), response);
+}
+
 }  // namespace
 
-Caller CallerOf(const grpc::ServerContext& context) {
-  Caller caller;
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(kUserMetadataKey);
-  if (it != metadata.end()) caller.user = std::string(it->second.data(), it->second.size());
-  return caller;
+absl::StatusOr<Caller> CallerOf(const grpc::ServerContext& context) {
+  return ResolveCaller(context);
 }
 
 AnnotationServiceImpl::AnnotationServiceImpl(AnnotationStore* store, CachingDirectory* directory,
@@ -504,44 +521,57 @@ absl::StatusOr<v1::ListAnnotatorRankingsResponse> AnnotationServiceImpl::DoListA
 grpc::Status AnnotationServiceImpl::SaveAnnotation(grpc::ServerContext* context,
                                                    const v1::SaveAnnotationRequest* request,
                                                    v1::SaveAnnotationResponse* response) {
-  return Respond("SaveAnnotation", DoSaveAnnotation(CallerOf(*context), *request), response);
+  return RespondAsCaller("SaveAnnotation", *context, response, [&](const Caller& caller) {
+    return DoSaveAnnotation(caller, *request);
+  });
 }
 
 grpc::Status AnnotationServiceImpl::SkipInstance(grpc::ServerContext* context,
                                                  const v1::SkipInstanceRequest* request,
                                                  v1::SkipInstanceResponse* response) {
-  return Respond("SkipInstance", DoSkipInstance(CallerOf(*context), *request), response);
+  return RespondAsCaller("SkipInstance", *context, response, [&](const Caller& caller) {
+    return DoSkipInstance(caller, *request);
+  });
 }
 
 grpc::Status AnnotationServiceImpl::GetNextInstance(grpc::ServerContext* context,
                                                     const v1::GetNextInstanceRequest* request,
                                                     v1::GetNextInstanceResponse* response) {
-  return Respond("GetNextInstance", DoGetNextInstance(CallerOf(*context), *request), response);
+  return RespondAsCaller("GetNextInstance", *context, response, [&](const Caller& caller) {
+    return DoGetNextInstance(caller, *request);
+  });
 }
 
 grpc::Status AnnotationServiceImpl::FinishSession(grpc::ServerContext* context,
                                                   const v1::FinishSessionRequest* request,
                                                   v1::FinishSessionResponse* response) {
-  return Respond("FinishSession", DoFinishSession(CallerOf(*context), *request), response);
+  return RespondAsCaller("FinishSession", *context, response, [&](const Caller& caller) {
+    return DoFinishSession(caller, *request);
+  });
 }
 
 grpc::Status AnnotationServiceImpl::ListAnnotations(grpc::ServerContext* context,
                                                     const v1::ListAnnotationsRequest* request,
                                                     v1::ListAnnotationsResponse* response) {
-  return Respond("ListAnnotations", DoListAnnotations(CallerOf(*context), *request), response);
+  return RespondAsCaller("ListAnnotations", *context, response, [&](const Caller& caller) {
+    return DoListAnnotations(caller, *request);
+  });
 }
 
 grpc::Status AnnotationServiceImpl::GetAnnotation(grpc::ServerContext* context,
                                                   const v1::GetAnnotationRequest* request,
                                                   v1::Annotation* response) {
-  return Respond("GetAnnotation", DoGetAnnotation(CallerOf(*context), *request), response);
+  return RespondAsCaller("GetAnnotation", *context, response, [&](const Caller& caller) {
+    return DoGetAnnotation(caller, *request);
+  });
 }
 
 grpc::Status AnnotationServiceImpl::GetAnnotationProgress(
     grpc::ServerContext* context, const v1::GetAnnotationProgressRequest* request,
     v1::AnnotationProgress* response) {
-  return Respond("GetAnnotationProgress", DoGetAnnotationProgress(CallerOf(*context), *request),
-                 response);
+  return RespondAsCaller("GetAnnotationProgress", *context, response, [&](const Caller& caller) {
+    return DoGetAnnotationProgress(caller, *request);
+  });
 }
 
 grpc::Status AnnotationServiceImpl::SetQuota(grpc::ServerContext* context,
@@ -589,7 +619,9 @@ grpc::Status AnnotationServiceImpl::GetReferenceReader(grpc::ServerContext* cont
 grpc::Status AnnotationServiceImpl::GetAgreement(grpc::ServerContext* context,
                                                  const v1::GetAgreementRequest* request,
                                                  v1::Agreement* response) {
-  return Respond("GetAgreement", DoGetAgreement(CallerOf(*context), *request), response);
+  return RespondAsCaller("GetAgreement", *context, response, [&](const Caller& caller) {
+    return DoGetAgreement(caller, *request);
+  });
 }
 
 grpc::Status AnnotationServiceImpl::ExportLabels(grpc::ServerContext* context,

@@ -32,14 +32,16 @@ struct ServiceOptions {
   int64_t min_reference_overlap = 10;
 };
 
-// Identity of the caller: the user id from kUserMetadataKey, or none for a trusted
-// platform service.
+// Identity of the caller: the user of a signed x-ailab-identity, or of kUserMetadataKey
+// from a caller holding the internal token (see ailab/rpc/identity.h); none for a
+// trusted platform service.
 struct Caller {
   std::optional<std::string> user;
 };
 
-// Returns the caller of a call from its metadata.
-Caller CallerOf(const grpc::ServerContext& context);
+// Returns the caller of a call from its metadata; UNAUTHENTICATED for a bad or expired
+// signature, or an unsigned user without the internal token while one is configured.
+absl::StatusOr<Caller> CallerOf(const grpc::ServerContext& context);
 
 class AnnotationServiceImpl final : public v1::AnnotationService::Service {
  public:

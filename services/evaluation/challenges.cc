@@ -513,7 +513,9 @@ absl::StatusOr<v1::Challenge> EvaluationServiceImpl::DoCloseChallenge(
 grpc::Status EvaluationServiceImpl::CreateChallenge(grpc::ServerContext* context,
                                                     const v1::CreateChallengeRequest* request,
                                                     v1::Challenge* response) {
-  absl::StatusOr<v1::Challenge> result = DoCreateChallenge(*request, CallerOf(context));
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  absl::StatusOr<v1::Challenge> result = DoCreateChallenge(*request, *caller);
   if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -522,7 +524,9 @@ grpc::Status EvaluationServiceImpl::CreateChallenge(grpc::ServerContext* context
 grpc::Status EvaluationServiceImpl::GetChallenge(grpc::ServerContext* context,
                                                  const v1::GetChallengeRequest* request,
                                                  v1::Challenge* response) {
-  absl::StatusOr<v1::Challenge> result = DoGetChallenge(*request, CallerOf(context));
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  absl::StatusOr<v1::Challenge> result = DoGetChallenge(*request, *caller);
   if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -531,7 +535,9 @@ grpc::Status EvaluationServiceImpl::GetChallenge(grpc::ServerContext* context,
 grpc::Status EvaluationServiceImpl::ListChallenges(grpc::ServerContext* context,
                                                    const v1::ListChallengesRequest* request,
                                                    v1::ListChallengesResponse* response) {
-  absl::StatusOr<v1::ListChallengesResponse> result = DoListChallenges(*request, CallerOf(context));
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  absl::StatusOr<v1::ListChallengesResponse> result = DoListChallenges(*request, *caller);
   if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -540,7 +546,9 @@ grpc::Status EvaluationServiceImpl::ListChallenges(grpc::ServerContext* context,
 grpc::Status EvaluationServiceImpl::SubmitToChallenge(grpc::ServerContext* context,
                                                       const v1::SubmitToChallengeRequest* request,
                                                       v1::Submission* response) {
-  absl::StatusOr<v1::Submission> result = DoSubmitToChallenge(*request, CallerOf(context));
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  absl::StatusOr<v1::Submission> result = DoSubmitToChallenge(*request, *caller);
   if (!result.ok()) {
     Log()->warn("SubmitToChallenge rejected challenge={} reason={} error={}", request->challenge(),
                 GetErrorReason(result.status()), std::string(result.status().message()));
@@ -553,8 +561,10 @@ grpc::Status EvaluationServiceImpl::SubmitToChallenge(grpc::ServerContext* conte
 grpc::Status EvaluationServiceImpl::ListSubmissions(grpc::ServerContext* context,
                                                     const v1::ListSubmissionsRequest* request,
                                                     v1::ListSubmissionsResponse* response) {
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   absl::StatusOr<v1::ListSubmissionsResponse> result =
-      DoListSubmissions(*request, CallerOf(context));
+      DoListSubmissions(*request, *caller);
   if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -572,7 +582,9 @@ grpc::Status EvaluationServiceImpl::ListLeaderboardEntries(
 grpc::Status EvaluationServiceImpl::CloseChallenge(grpc::ServerContext* context,
                                                    const v1::CloseChallengeRequest* request,
                                                    v1::Challenge* response) {
-  absl::StatusOr<v1::Challenge> result = DoCloseChallenge(*request, CallerOf(context));
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  absl::StatusOr<v1::Challenge> result = DoCloseChallenge(*request, *caller);
   if (!result.ok()) {
     Log()->warn("CloseChallenge failed challenge={} error={}", request->name(),
                 std::string(result.status().message()));

@@ -9,16 +9,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/status/status.h"
 
 namespace ailab::evaluation {
 
-std::optional<std::string> CallerOf(const grpc::ServerContext* context) {
+absl::StatusOr<std::optional<std::string>> ResolveCaller(const grpc::ServerContext* context) {
   if (context == nullptr) return std::nullopt;
-  const auto& metadata = context->client_metadata();
-  auto it = metadata.find(kUserMetadataKey);
-  if (it == metadata.end()) return std::nullopt;
-  return std::string(it->second.data(), it->second.size());
+  AILAB_ASSIGN_OR_RETURN(rpc::CallerInfo info, rpc::CallerOf(*context));
+  if (!info.identity.has_value()) return std::nullopt;
+  return info.identity->user;
 }
 
 absl::StatusOr<std::string> ParseName(const std::string& name, absl::string_view collection,

@@ -16,11 +16,15 @@
 
 namespace ailab::evaluation {
 
-// gRPC metadata key carrying the authenticated user id of the caller.
+// gRPC metadata key of the unsigned user id of the caller (see ailab/rpc/identity.h).
 inline constexpr char kUserMetadataKey[] = "x-ailab-user";
 
-// The user id of the caller, or nullopt for a trusted platform service.
-std::optional<std::string> CallerOf(const grpc::ServerContext* context);
+// Returns the user id of the caller by the rules of rpc::CallerOf. That is the user of a
+// signed x-ailab-identity, or of x-ailab-user when the call carries the internal token
+// or no --internal_token is configured. A platform service acting for no one gets
+// nullopt. UNAUTHENTICATED for a bad or expired signature, or for an unsigned user
+// without the internal token while one is configured.
+absl::StatusOr<std::optional<std::string>> ResolveCaller(const grpc::ServerContext* context);
 
 // Returns the id of `name` = "<collection>/<id>"; INVALID_ARGUMENT naming `field`
 // when `name` is empty or of another form.

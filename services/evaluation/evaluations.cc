@@ -540,7 +540,9 @@ absl::StatusOr<WindowSpec> EvaluationServiceImpl::CheckWindows(
 grpc::Status EvaluationServiceImpl::CreateEvaluation(grpc::ServerContext* context,
                                                      const v1::CreateEvaluationRequest* request,
                                                      v1::Evaluation* response) {
-  absl::StatusOr<v1::Evaluation> result = DoCreateEvaluation(*request, CallerOf(context));
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  absl::StatusOr<v1::Evaluation> result = DoCreateEvaluation(*request, *caller);
   if (!result.ok()) {
     Log()->warn("CreateEvaluation failed reason={} error={}", GetErrorReason(result.status()),
                 std::string(result.status().message()));

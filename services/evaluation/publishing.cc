@@ -389,7 +389,9 @@ grpc::Status Finish(absl::string_view method, absl::StatusOr<Response> result, R
 grpc::Status PublishingServiceImpl::CreateDestination(grpc::ServerContext* context,
                                                       const v1::CreateDestinationRequest* request,
                                                       v1::Destination* response) {
-  return Finish("CreateDestination", DoCreateDestination(*request, CallerOf(context)), response);
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  return Finish("CreateDestination", DoCreateDestination(*request, *caller), response);
 }
 
 grpc::Status PublishingServiceImpl::GetDestination(grpc::ServerContext* context,
@@ -407,7 +409,9 @@ grpc::Status PublishingServiceImpl::ListDestinations(grpc::ServerContext* contex
 grpc::Status PublishingServiceImpl::PublishModel(grpc::ServerContext* context,
                                                  const v1::PublishModelRequest* request,
                                                  v1::Publication* response) {
-  return Finish("PublishModel", DoPublishModel(*request, CallerOf(context)), response);
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  return Finish("PublishModel", DoPublishModel(*request, *caller), response);
 }
 
 grpc::Status PublishingServiceImpl::GetPublication(grpc::ServerContext* context,
