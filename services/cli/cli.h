@@ -9,6 +9,7 @@
 // "error: <message>" and exit 1 (2 for a usage error).
 #pragma once
 
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <optional>
@@ -18,8 +19,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/identity.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
@@ -97,8 +101,38 @@ std::optional<std::string> OptionalUser(const Args& args);
 // (for example "the user who owns the job").
 absl::StatusOr<std::string> RequireUser(const Args& args, absl::string_view who);
 
+// Roles the CLI claims for --user in a signed identity: every role but administrator.
+inline const std::vector<std::string>& CliRoles() {
+  static const auto* roles = new std::vector<std::string>{
+      rpc::kRoleRadiologist, rpc::kRoleParticipant, rpc::kRoleDataManager, rpc::kRoleReviewer};
+  return *roles;
+}
+
+// How long a signed identity from the CLI stays valid.
+inline constexpr absl::Duration kCliIdentityLifetime = absl::Minutes(5);
+
+// Adds who a call acts for. With a `user` and the platform's internal token in
+// $AILAB_INTERNAL_TOKEN, the call carries x-ailab-identity signed with that token and
+// the token itself. The identity names the user with CliRoles() and is valid for
+// kCliIdentityLifetime. With a `user` but no token, the call carries the unsigned
+// x-ailab-user. With no user, it carries nothing.
+inline void AddCallerMetadata(grpc::ClientContext& context, const std::string& user) {
+  if (user.empty()) return;
+  const char* token = std::getenv("AILAB_INTERNAL_TOKEN");
+  if (token == nullptr || *token == '\0') {
+    context.AddMetadata(rpc::kUserKey, user);
+    return;
+  }
+  rpc::Identity identity;
+  identity.user = user;
+  identity.roles = CliRoles();
+  identity.expires = absl::Now() + kCliIdentityLifetime;
+  context.AddMetadata(rpc::kIdentityKey, rpc::SignIdentity(identity, token));
+  context.AddMetadata(rpc::kInternalTokenKey, token);
+}
+
 // Calls the unary `method` on `stub` with a deadline of `timeout`, acting as `user`
-// (metadata x-ailab-user) when it is not empty, and returns the response or the error.
+// (see AddCallerMetadata) when it is not empty, and returns the response or the error.
 template <typename Stub, typename Request, typename Response>
 absl::StatusOr<Response> CallUnary(Stub& stub,
                                    grpc::Status (Stub::*method)(grpc::ClientContext*,
@@ -107,7 +141,7 @@ absl::StatusOr<Response> CallUnary(Stub& stub,
                                    const std::string& user = "") {
   grpc::ClientContext context;
   rpc::SetTimeout(context, timeout);
-  if (!user.empty()) context.AddMetadata("x-ailab-user", user);
+  AddCallerMetadata(context, user);
   Response response;
   grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) return rpc::FromGrpcStatus(status);
