@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "filter.h"
@@ -531,12 +532,35 @@ grpc::Status TrainingService::ListTrainingJobs(grpc::ServerContext*,
   return Finish(status, "ListTrainingJobs");
 }
 
-absl::Status TrainingService::Cancel(const v1::CancelTrainingJobRequest& request,
+namespace {
+
+// Rejects a change to a job or model that belongs to `owner` when the call acts for a
+// signed-in person who is neither that owner nor an administrator. Calls from the
+// platform's services and operators' tools act for no one and pass.
+absl::Status CheckOwner(const grpc::ServerContext* context, const std::string& owner,
+                        absl::string_view what) {
+  if (context == nullptr) return absl::OkStatus();
+  AILAB_ASSIGN_OR_RETURN(rpc::CallerInfo caller, rpc::CallerOf(*context));
+  if (!caller.identity.has_value() || caller.identity->user == owner ||
+      caller.identity->HasRole(rpc::kRoleAdministrator)) {
+    return absl::OkStatus();
+  }
+  return PermissionDenied("NOT_OWNER",
+                          absl::StrCat(what, " belongs to user \"", owner,
+                                       "\"; only its owner or an administrator can change it"),
+                          {{"owner", owner}});
+}
+
+}  // namespace
+
+absl::Status TrainingService::Cancel(const grpc::ServerContext* context,
+                                     const v1::CancelTrainingJobRequest& request,
                                      v1::TrainingJob* response) {
   AILAB_ASSIGN_OR_RETURN(std::string id, ParseJobName(request.name(), "name"));
   AILAB_ASSIGN_OR_RETURN(
       StoredJob stored,
       store_->UpdateJob(id, [&](v1::TrainingJob& job, JobChange& change) -> absl::Status {
+        AILAB_RETURN_IF_ERROR(CheckOwner(context, job.owner(), request.name()));
         switch (job.state()) {
           case v1::TrainingJob::QUEUED:
             // Its queue entry stays; the worker that reads it gets FAILED_PRECONDITION
@@ -560,10 +584,10 @@ absl::Status TrainingService::Cancel(const v1::CancelTrainingJobRequest& request
   return absl::OkStatus();
 }
 
-grpc::Status TrainingService::CancelTrainingJob(grpc::ServerContext*,
+grpc::Status TrainingService::CancelTrainingJob(grpc::ServerContext* context,
                                                 const v1::CancelTrainingJobRequest* request,
                                                 v1::TrainingJob* response) {
-  return Finish(Cancel(*request, response), "CancelTrainingJob");
+  return Finish(Cancel(context, *request, response), "CancelTrainingJob");
 }
 
 absl::Status TrainingService::Watch(grpc::ServerContext* context,
@@ -964,7 +988,8 @@ grpc::Status TrainingService::ListModels(grpc::ServerContext*, const v1::ListMod
   return Finish(status, "ListModels");
 }
 
-absl::Status TrainingService::ChangeModel(const v1::UpdateModelRequest& request,
+absl::Status TrainingService::ChangeModel(const grpc::ServerContext* context,
+                                          const v1::UpdateModelRequest& request,
                                           v1::Model* response) {
   if (!request.has_model()) return MissingField("model", "the model with its name and new values");
   AILAB_ASSIGN_OR_RETURN(std::string id, ParseModelName(request.model().name(), "model.name"));
@@ -987,6 +1012,7 @@ absl::Status TrainingService::ChangeModel(const v1::UpdateModelRequest& request,
     }
   }
   AILAB_ASSIGN_OR_RETURN(*response, store_->UpdateModel(id, [&](v1::Model& model) -> absl::Status {
+    AILAB_RETURN_IF_ERROR(CheckOwner(context, model.owner(), model.name()));
     for (const std::string& path : request.update_mask().paths()) {
       if (path == "display_name") model.set_display_name(request.model().display_name());
       if (path == "hidden") model.set_hidden(request.model().hidden());
@@ -997,17 +1023,19 @@ absl::Status TrainingService::ChangeModel(const v1::UpdateModelRequest& request,
   return absl::OkStatus();
 }
 
-grpc::Status TrainingService::UpdateModel(grpc::ServerContext*,
+grpc::Status TrainingService::UpdateModel(grpc::ServerContext* context,
                                           const v1::UpdateModelRequest* request,
                                           v1::Model* response) {
-  return Finish(ChangeModel(*request, response), "UpdateModel");
+  return Finish(ChangeModel(context, *request, response), "UpdateModel");
 }
 
-grpc::Status TrainingService::DeleteModel(grpc::ServerContext*,
+grpc::Status TrainingService::DeleteModel(grpc::ServerContext* context,
                                           const v1::DeleteModelRequest* request,
                                           google::protobuf::Empty*) {
   absl::Status status = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseModelName(request->name(), "name"));
+    AILAB_ASSIGN_OR_RETURN(v1::Model model, store_->GetModel(id));
+    AILAB_RETURN_IF_ERROR(CheckOwner(context, model.owner(), model.name()));
     AILAB_RETURN_IF_ERROR(store_->DeleteModel(id));
     Logger()->info("model deleted model={}", request->name());
     return absl::OkStatus();

@@ -103,7 +103,8 @@ class TrainingService final : public v1::TrainingService::Service {
 
  private:
   absl::Status Create(const v1::CreateTrainingJobRequest& request, v1::TrainingJob* response);
-  absl::Status Cancel(const v1::CancelTrainingJobRequest& request, v1::TrainingJob* response);
+  absl::Status Cancel(const grpc::ServerContext* context,
+                      const v1::CancelTrainingJobRequest& request, v1::TrainingJob* response);
   absl::Status Watch(grpc::ServerContext* context, const v1::WatchTrainingJobRequest& request,
                      grpc::ServerWriter<v1::TrainingJob>* writer);
   absl::Status StartAttempt(const v1::StartTrainingAttemptRequest& request,
@@ -112,7 +113,8 @@ class TrainingService final : public v1::TrainingService::Service {
                               v1::ReportTrainingProgressResponse* response);
   absl::Status Complete(const v1::CompleteTrainingJobRequest& request, v1::Model* response);
   absl::Status Fail(const v1::FailTrainingAttemptRequest& request, v1::TrainingJob* response);
-  absl::Status ChangeModel(const v1::UpdateModelRequest& request, v1::Model* response);
+  absl::Status ChangeModel(const grpc::ServerContext* context, const v1::UpdateModelRequest& request,
+                           v1::Model* response);
 
   // Writes the queue entry of the job's current generation.
   absl::Status WriteEntry(const StoredJob& stored);

@@ -435,6 +435,36 @@ TEST_CASE("TrainingService: other methods reject bad input", "[training][service
   }
 }
 
+TEST_CASE("TrainingService: only the owner cancels a job or changes its model",
+          "[training][service]") {
+  TrainingHarness harness;
+  v1::TrainingJob job = harness.CreateJob("owner-a");
+  auto acting_as = [](const std::string& user) {
+    std::unique_ptr<grpc::ClientContext> context = Context();
+    context->AddMetadata("x-ailab-user", user);
+    return context;
+  };
+  v1::CancelTrainingJobRequest request;
+  request.set_name(job.name());
+  v1::TrainingJob out;
+
+  SECTION("someone else gets PERMISSION_DENIED and the job stays queued") {
+    CheckError(harness.stub().CancelTrainingJob(acting_as("user-b").get(), request, &out),
+               grpc::StatusCode::PERMISSION_DENIED, {"owner-a", job.name()});
+    CHECK(GetJob(harness, job.name()).state() == v1::TrainingJob::QUEUED);
+  }
+  SECTION("the owner cancels it") {
+    grpc::Status status = harness.stub().CancelTrainingJob(acting_as("owner-a").get(), request, &out);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(out.state() == v1::TrainingJob::CANCELLED);
+  }
+  SECTION("a platform service acting for no one cancels it") {
+    REQUIRE(Cancel(harness, job.name(), &out).ok());
+    CHECK(out.state() == v1::TrainingJob::CANCELLED);
+  }
+}
+
 TEST_CASE("TrainingService: cancel while queued", "[training][service]") {
   TrainingHarness harness;
   v1::TrainingJob job = harness.CreateJob();
