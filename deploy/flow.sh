@@ -2,7 +2,8 @@
 # The platform's end-to-end flow, driven through the `ailab` client against running
 # services: catalog, ingest of synthetic and real DICOM, preparation, annotation by
 # simulated readers, training through the queue, test metrics, a challenge
-# leaderboard, and inference with report text on a real mammogram.
+# leaderboard, inference with report text on a real mammogram and, with a gateway,
+# the same platform over HTTP.
 #
 #   deploy/flow.sh WORK_DIR
 #
@@ -12,6 +13,9 @@
 #   AILAB_FLOW_SIZE      array side the model trains on (default 128)
 #   AILAB_FLOW_HOOKS     folder of executables run between steps (after_annotate),
 #                        used by the end-to-end test to restart a service mid-flow
+#   AILAB_GATEWAY_URL    when set, the flow ends with calls through the HTTP gateway,
+#                        signed in as admin with the password in
+#                        AILAB_GATEWAY_ADMIN_PASSWORD_FILE
 # Service addresses come from AILAB_<SERVICE>_ADDRESS as for every ailab command.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -102,5 +106,35 @@ ailab run predict --model "$model" --file "$repo_root/data/dicom/mg/MG1_JPLY.dcm
 synthetic="$(ailab ingest instances --dataset=datasets/density-train --split=TEST --page_size=1 \
   | grep -o 'datasets/density-train/instances/[A-Za-z0-9._-]*' | head -n 1)"
 ailab run predict --model "$model" --instance "$synthetic"
+
+if [ -n "${AILAB_GATEWAY_URL:-}" ]; then
+  step "Web: the same platform through the HTTP gateway at $AILAB_GATEWAY_URL"
+  gateway="$AILAB_GATEWAY_URL"
+  curl -fsS "$gateway/readyz"
+  password="$(cat "${AILAB_GATEWAY_ADMIN_PASSWORD_FILE:?}")"
+  signed_in="$(curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$password\"}" \
+    "$gateway/api/ailab.identity.v1.IdentityService/SignIn")"
+  token="$(printf '%s' "$signed_in" | grep -o '"token": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/')"
+  [ -n "$token" ] || { echo "flow: sign-in through the gateway returned no token" >&2; exit 1; }
+  api() {
+    local body="${2:-}"
+    [ -n "$body" ] || body='{}'
+    curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      -d "$body" "$gateway/api/$1"
+  }
+  echo "signed in as admin"
+  api ailab.training.v1.TrainingService/ListModels | grep -o "\"$model\"" | head -n 1
+  api ailab.evaluation.v1.EvaluationService/ListLeaderboardEntries \
+    '{"parent":"challenges/density-challenge"}' | grep -o '"participant": *"[^"]*"' | head -n 3
+  status="$(curl -s -o /dev/null -w '%{http_code}' "$gateway/api/ailab.training.v1.TrainingService/ListModels" -d '{}')"
+  echo "the same call without signing in: HTTP $status"
+  [ "$status" = 401 ]
+  if curl -fsS "$gateway/" | grep -q '<div id="root">'; then
+    echo "web application served at $gateway/"
+  else
+    echo "web application not built (deploy/build-web.sh); the API works without it"
+  fi
+fi
 
 step "Done in $(( $(date +%s) - started )) s (at $now)"

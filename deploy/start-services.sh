@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts every service binary of the platform on 127.0.0.1, each in the background
 # with its log in DATA_DIR/log/<service>.log and its pid in DATA_DIR/run/<service>.pid,
-# then waits until all report SERVING. Services already running are left alone.
+# waits until all report SERVING, then starts the HTTP gateway (port
+# AILAB_GATEWAY_PORT, default 8080) with the web application. Services already running
+# are left alone.
 #
 #   deploy/start-services.sh [DATA_DIR]      default: var/ in the checkout
 #
@@ -59,3 +61,44 @@ for service in "${services[@]}"; do
 done
 
 "$bin_dir/ailab" platform status --wait 60 >&2
+
+# The HTTP gateway for the web application. The first administrator's password is made
+# once, like the keys above; sign in as "admin" with the contents of the file.
+if [ ! -s "$data_dir/secrets/admin.password" ]; then
+  head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$data_dir/secrets/admin.password"
+  chmod 600 "$data_dir/secrets/admin.password"
+fi
+gateway_port="${AILAB_GATEWAY_PORT:-8080}"
+web_root="${AILAB_GATEWAY_WEB_ROOT:-$repo_root/services/web/dist}"
+pid_file="$data_dir/run/gateway.pid"
+if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+  log "gateway already running (pid $(cat "$pid_file"))"
+elif [ ! -x "$bin_dir/ailab-gateway" ]; then
+  log "missing $bin_dir/ailab-gateway; build first with deploy/build.sh"
+  exit 1
+else
+  if [ ! -f "$web_root/index.html" ]; then
+    log "no web application in $web_root; build it with deploy/build-web.sh (the API works without it)"
+  fi
+  rm -f "$data_dir/run/gateway.port"
+  nohup "$bin_dir/ailab-gateway" --gateway_listen="127.0.0.1:$gateway_port" \
+    --gateway_port_file="$data_dir/run/gateway.port" --web_root="$web_root" \
+    --admin_password_file="$data_dir/secrets/admin.password" \
+    >>"$data_dir/log/gateway.log" 2>&1 </dev/null &
+  echo $! >"$pid_file"
+  log "started gateway (pid $!, log $data_dir/log/gateway.log)"
+  for _ in $(seq 1 300); do
+    [ -s "$data_dir/run/gateway.port" ] && break
+    if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+      log "the gateway exited; see $data_dir/log/gateway.log"
+      exit 1
+    fi
+    sleep 0.2
+  done
+  if [ ! -s "$data_dir/run/gateway.port" ]; then
+    log "the gateway did not start listening within 60 s; see $data_dir/log/gateway.log"
+    exit 1
+  fi
+  log "web application at http://127.0.0.1:$(cat "$data_dir/run/gateway.port")/" \
+    "(user admin, password in $data_dir/secrets/admin.password)"
+fi

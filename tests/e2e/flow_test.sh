@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of deploy/flow.sh at small size: starts every service on its own
 # ports against a fresh database (on the PostgreSQL and Redis of deploy/test.sh), runs
-# the flow with a mid-flow restart of the annotation service, then checks that every
-# service answers health and reflection and that no patient name or id of the input
-# files appears in any log.
+# the flow with a mid-flow restart of the annotation service and its calls through the
+# HTTP gateway, then checks that every service answers health and reflection and that
+# no patient name or id of the input files, and no secret, appears in any log.
 set -euo pipefail
 source_dir="${AILAB_SOURCE_DIR:?}"
 binary_dir="${AILAB_BINARY_DIR:?}"
@@ -32,8 +32,12 @@ for service in catalog ingest annotation training inference evaluation worker; d
   export "AILAB_$(echo "$service" | tr a-z A-Z)_ADDRESS=127.0.0.1:$port"
 done
 export AILAB_INGEST_DICOM_PORT=11399
+# The gateway picks a free port and writes it to var/run/gateway.port.
+export AILAB_GATEWAY_PORT=0
 
 "$source_dir/deploy/start-services.sh" "$work/var"
+# The client acts for the flow's users with the services' internal token.
+export AILAB_INTERNAL_TOKEN="$(cat "$work/var/secrets/internal.token")"
 
 # The hook restarts the annotation service after annotation and checks its counts.
 mkdir -p "$work/hooks"
@@ -55,11 +59,13 @@ echo "annotation restarted: before \$before, after \$after"
 HOOK
 chmod +x "$work/hooks/after_annotate"
 
-AILAB_FLOW_HOOKS="$work/hooks" AILAB_FLOW_STUDIES="${AILAB_E2E_STUDIES:-160}" \
+AILAB_GATEWAY_URL="http://127.0.0.1:$(cat "$work/var/run/gateway.port")" \
+  AILAB_GATEWAY_ADMIN_PASSWORD_FILE="$work/var/secrets/admin.password" \
+  AILAB_FLOW_HOOKS="$work/hooks" AILAB_FLOW_STUDIES="${AILAB_E2E_STUDIES:-160}" \
   AILAB_FLOW_EPOCHS="${AILAB_E2E_EPOCHS:-2}" AILAB_FLOW_SIZE=64 \
   "$source_dir/deploy/flow.sh" "$work/flow" | tee "$work/flow.log"
 
-for key in kappa auc "confusion matrix" "report" ; do
+for key in kappa auc "confusion matrix" "report" "signed in as admin" "without signing in: HTTP 401"; do
   grep -qi "$key" "$work/flow.log" || fail "the flow output has no \"$key\""
 done
 
@@ -83,4 +89,10 @@ while IFS= read -r value; do
   [ "${#value}" -ge 4 ] || continue
   if grep -rqF -- "$value" "$work/var/log"; then fail "a log contains the patient value \"$value\""; fi
 done <"$identifiers"
+# No secret in the logs either.
+for secret in "$work/var/secrets/admin.password" "$work/var/secrets/internal.token"; do
+  if grep -rqF -- "$(cat "$secret")" "$work/var/log"; then
+    fail "a log contains the secret of $(basename "$secret")"
+  fi
+done
 echo "e2e: passed ($(wc -l <"$identifiers") patient identifiers checked against the logs)"
