@@ -42,7 +42,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/* The platform's services in start order: each calls only services before it
-(the gateway comes last and is optional). */}}
+(the gateway, which calls them all, comes last and can be turned off). */}}
 {{- define "ailab.serviceNames" -}}
 catalog ingest annotation training inference evaluation worker
 {{- end -}}
@@ -60,7 +60,7 @@ training: {database: true, redis: true, blobs: true, peers: [annotation, ingest]
 inference: {database: true, redis: false, blobs: true, peers: [training, ingest, catalog]}
 evaluation: {database: true, redis: false, blobs: true, peers: [inference, annotation, training, ingest, catalog]}
 worker: {database: false, redis: true, blobs: true, peers: [training]}
-gateway: {database: false, redis: false, blobs: false, peers: [catalog, ingest, annotation, training, inference, evaluation, worker]}
+gateway: {database: true, redis: false, blobs: true, peers: [catalog, ingest, annotation, training, inference, evaluation, worker]}
 {{- end -}}
 
 {{/* In-cluster DNS name of a component's Service; call with (dict "root" $ "component" "catalog"). */}}
