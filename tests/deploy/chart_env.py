@@ -11,8 +11,9 @@ Writes JSON:
      "database_url": "...", "redis_address": "host:port",
      "services": {"catalog": {"binary": "ailab-catalog", "port": 7101,
                               "env": {"NAME": "value", ...},
-                              "mounts": ["/tmp", ...],          # writable volumes
-                              "files": {"/etc/ailab/deid/key": "..."},  # Secret files
+                              "mounts": ["/tmp", ...],   # emptyDir and claim volumes
+                              "files": {"/etc/ailab/deid/key": "..."},
+                              # files of Secret and ConfigMap volumes
                               "peers": ["..."]}}}
 Exits 77 (skipped) when Helm is not installed.
 """
@@ -50,20 +51,37 @@ def resolve_env(container, configmaps, secrets):
     return env
 
 
-def secret_files(pod_spec, container, secrets):
-    """Contents of the files that Secret volumes put into `container`, by path."""
+def volume_files(pod_spec, container, configmaps, secrets):
+    """Contents of the files that Secret and ConfigMap volumes put into `container`,
+    by path. A Secret that the rendering does not contain (an existing one named in
+    the values) ends the run with a message."""
     volumes = {v["name"]: v for v in pod_spec.get("volumes", [])}
     files = {}
     for mount in container.get("volumeMounts", []):
-        secret_volume = volumes[mount["name"]].get("secret")
-        if not secret_volume:
+        volume = volumes[mount["name"]]
+        if "secret" in volume:
+            source = volume["secret"]
+            if source["secretName"] not in secrets:
+                raise SystemExit(f"chart_env: Secret {source['secretName']} is not rendered; "
+                                 "render with values whose Secrets the chart creates")
+            data = {k: base64.b64decode(v).decode()
+                    for k, v in secrets[source["secretName"]]["data"].items()}
+        elif "configMap" in volume:
+            source = volume["configMap"]
+            data = configmaps[source["name"]]["data"]
+        else:
             continue
-        data = secrets[secret_volume["secretName"]]["data"]
-        items = secret_volume.get("items") or [{"key": k, "path": k} for k in data]
+        items = source.get("items") or [{"key": k, "path": k} for k in data]
         for item in items:
-            path = f"{mount['mountPath']}/{item['path']}"
-            files[path] = base64.b64decode(data[item["key"]]).decode()
+            files[f"{mount['mountPath']}/{item['path']}"] = data[item["key"]]
     return files
+
+
+def data_mounts(pod_spec, container):
+    """Mount paths of the container's emptyDir and claim volumes, read-only or not."""
+    volumes = {v["name"]: v for v in pod_spec.get("volumes", [])}
+    return [m["mountPath"] for m in container.get("volumeMounts", [])
+            if "secret" not in volumes[m["name"]] and "configMap" not in volumes[m["name"]]]
 
 
 def egress_peers(component, policies):
@@ -111,9 +129,8 @@ def describe(objects):
             "binary": binary,
             "port": container["ports"][0]["containerPort"],
             "env": resolve_env(container, configmaps, secrets),
-            "mounts": [m["mountPath"] for m in container.get("volumeMounts", [])
-                       if not m.get("readOnly")],
-            "files": secret_files(pod_spec, container, secrets),
+            "mounts": data_mounts(pod_spec, container),
+            "files": volume_files(pod_spec, container, configmaps, secrets),
             "peers": egress_peers(component, policies),
         }
     return description

@@ -21,6 +21,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -110,6 +111,39 @@ void ClearShellSettings() {
 
 bool IsToolMissing(const absl::Status& status) {
   return GetErrorReason(status) == kToolMissingReason;
+}
+
+absl::StatusOr<HttpResult> HttpRequest(const std::string& method, const std::string& url,
+                                       const std::string& body,
+                                       const std::string& bearer_token) {
+  TempDir dir;
+  const std::string body_path = dir.path() + "/body";
+  const std::string request_path = dir.path() + "/request";
+  std::vector<std::string> command = {"curl", "--silent", "--show-error", "--max-time", "60",
+                                      "--request", method, "--output", body_path,
+                                      "--write-out", "%{http_code}"};
+  if (!body.empty()) {
+    // From a file, so that passwords in the body stay out of the process list.
+    std::ofstream(request_path, std::ios::binary) << body;
+    command.insert(command.end(), {"--header", "Content-Type: application/json",
+                                   "--data-binary", "@" + request_path});
+  }
+  if (!bearer_token.empty()) {
+    command.insert(command.end(), {"--header", "Authorization: Bearer " + bearer_token});
+  }
+  command.push_back(url);
+  AILAB_ASSIGN_OR_RETURN(CommandResult finished, RunCommand(command));
+  HttpResult result;
+  result.body = ReadFile(body_path);
+  // With --write-out the output ends in the three-digit status ("000": no response),
+  // after any error message of curl.
+  const std::string& output = finished.output;
+  if (output.size() >= 3) {
+    int status = 0;
+    if (absl::SimpleAtoi(output.substr(output.size() - 3), &status)) result.status = status;
+  }
+  if (finished.exit_code != 0) result.error = output;
+  return result;
 }
 
 absl::StatusOr<CommandResult> RunCommand(
@@ -253,6 +287,11 @@ absl::StatusOr<std::unique_ptr<ChartPlatform>> ChartPlatform::Start(ChartPlatfor
       } else if (name == "AILAB_INGEST_DICOM_BIND_ADDRESS") {
         // The pod binds every interface of its own network; here only loopback.
         value = "127.0.0.1";
+      } else if (name == "AILAB_GATEWAY_WEB_ROOT") {
+        // The image's copy of the web application; a stand-in page serves here.
+        value = options.data_dir + "/gateway_web";
+        std::filesystem::create_directories(value);
+        std::ofstream(value + "/index.html") << "<!doctype html><title>AI-LAB</title>\n";
       } else if (name == "AILAB_INGEST_DICOM_PORT") {
         // The SCP's fixed port would collide between tests running at the same time.
         AILAB_ASSIGN_OR_RETURN(int port, FreeLoopbackPort());
@@ -272,6 +311,11 @@ absl::StatusOr<std::unique_ptr<ChartPlatform>> ChartPlatform::Start(ChartPlatfor
         }
       }
       service.env[name] = value;
+    }
+    if (service.chart_env.count("AILAB_GATEWAY_GATEWAY_LISTEN")) {
+      // --gateway_listen became port 0; the gateway writes the port it bound here.
+      service.http_port_file = options.data_dir + "/gateway_http_port";
+      service.env["AILAB_GATEWAY_GATEWAY_PORT_FILE"] = service.http_port_file;
     }
     AILAB_RETURN_IF_ERROR(platform->StartService(component, std::move(service)));
   }
@@ -308,7 +352,23 @@ absl::Status ChartPlatform::StartService(const std::string& component, ChartServ
                                      process.status().message()));
   }
   service.process = std::move(*process);
+  AILAB_RETURN_IF_ERROR(ReadHttpAddress(service));
   services_.push_back(std::make_unique<ChartService>(std::move(service)));
+  return absl::OkStatus();
+}
+
+absl::Status ChartPlatform::ReadHttpAddress(ChartService& service) {
+  if (service.http_port_file.empty()) return absl::OkStatus();
+  // The gateway writes the file before its health server reports SERVING, which
+  // ServiceProcess::Start waited for.
+  std::string port(absl::StripAsciiWhitespace(ReadFile(service.http_port_file)));
+  if (port.empty()) {
+    return Internal("HTTP_PORT_MISSING",
+                    absl::StrCat(service.component, " is serving but wrote no HTTP port to ",
+                                 service.http_port_file, "; see ", service.process->log_path()),
+                    {{"component", service.component}});
+  }
+  service.http_address = absl::StrCat("127.0.0.1:", port);
   return absl::OkStatus();
 }
 
@@ -334,10 +394,17 @@ std::string ChartPlatform::address(const std::string& component) const {
 
 std::vector<std::pair<std::string, std::string>> ChartPlatform::ClientEnvironment() const {
   std::vector<std::pair<std::string, std::string>> env;
+  std::string internal_token;
   for (const auto& service : services_) {
     env.emplace_back(absl::StrCat("AILAB_", absl::AsciiStrToUpper(service->component), "_ADDRESS"),
                      service->process->address());
+    auto token = service->env.find("AILAB_INTERNAL_TOKEN");
+    if (token != service->env.end()) internal_token = token->second;
   }
+  // The services accept the client's user (x-ailab-user) only with the internal
+  // token, as from an operator's client inside the cluster. Browsers go through the
+  // gateway instead.
+  if (!internal_token.empty()) env.emplace_back("AILAB_INTERNAL_TOKEN", internal_token);
   return env;
 }
 
@@ -359,11 +426,14 @@ absl::Status ChartPlatform::StopAll() {
 absl::Status ChartPlatform::RestartAll() {
   for (auto& service : services_) {
     if (!stopped_by_stop_all_.count(service->component)) continue;
+    if (!service->http_port_file.empty()) std::filesystem::remove(service->http_port_file);
     absl::Status status = service->process->Restart();
     if (!status.ok()) {
       return absl::Status(status.code(),
                           absl::StrCat(service->component, " did not restart: ", status.message()));
     }
+    // The HTTP port was 0, so a restarted gateway listens on a new one.
+    AILAB_RETURN_IF_ERROR(ReadHttpAddress(*service));
   }
   return absl::OkStatus();
 }

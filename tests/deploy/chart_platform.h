@@ -14,8 +14,12 @@
 //     folder) by folders under a temporary directory, the blob store being shared;
 //   - each --listen by 127.0.0.1:0 (ServiceProcess picks the port), the DICOM SCP's
 //     port by a free one and its bind address by 127.0.0.1;
-//   - the files of Secret volumes (the de-identification key) are written under the
-//     temporary directory, and the variables naming them point there.
+//   - the files of Secret and ConfigMap volumes (the de-identification key, the
+//     identity provider's key set) are written under the temporary directory, and the
+//     variables naming them point there;
+//   - the gateway's HTTP address (--gateway_listen) by 127.0.0.1:0, with a port file
+//     to learn the port, and the image's web application folder by a folder with a
+//     stand-in index.html.
 // Services start in the chart's order, in which each calls only services before it.
 #pragma once
 
@@ -72,7 +76,27 @@ struct ChartService {
   std::map<std::string, std::string> env;
   std::vector<std::string> peers;
   std::unique_ptr<ServiceProcess> process;
+  // The gateway's HTTP address, 127.0.0.1:<port>, read from its port file after each
+  // start; empty for the gRPC services.
+  std::string http_address;
+  std::string http_port_file;
 };
+
+// Response to an HTTP request made with HttpRequest.
+struct HttpResult {
+  // HTTP status code; 0 when no response came.
+  int status = 0;
+  std::string body;
+  // curl's messages when the request failed.
+  std::string error;
+};
+
+// Sends one HTTP request to `url` with curl (method GET or POST; a non-empty `body`
+// goes out as application/json, `bearer_token` as the Authorization header). An error
+// only when curl could not be started.
+absl::StatusOr<HttpResult> HttpRequest(const std::string& method, const std::string& url,
+                                       const std::string& body = "",
+                                       const std::string& bearer_token = "");
 
 class ChartPlatform {
  public:
@@ -88,10 +112,12 @@ class ChartPlatform {
   // The started service of `component`, or nullptr.
   ChartService* service(const std::string& component);
 
-  // Loopback address of a started component, host:port.
+  // Loopback address of a started component, host:port: its gRPC port (for the
+  // gateway, its gRPC health port; see ChartService::http_address).
   std::string address(const std::string& component) const;
 
-  // Environment for the `ailab` client: AILAB_<COMPONENT>_ADDRESS of each started one.
+  // Environment for the `ailab` client: AILAB_<COMPONENT>_ADDRESS of each started one,
+  // and AILAB_INTERNAL_TOKEN from the chart's Secret.
   std::vector<std::pair<std::string, std::string>> ClientEnvironment() const;
 
   // Stops every running service, last started first.
@@ -103,6 +129,8 @@ class ChartPlatform {
  private:
   ChartPlatform() = default;
   absl::Status StartService(const std::string& component, ChartService service);
+  // Sets service.http_address from its HTTP port file, when it has one.
+  static absl::Status ReadHttpAddress(ChartService& service);
 
   ChartPlatformOptions options_;
   std::vector<std::unique_ptr<ChartService>> services_;

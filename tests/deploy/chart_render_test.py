@@ -1,6 +1,9 @@
 """What `helm template` renders for the default values and for the external
 database + SSO + GPU values: the components, their security settings, probes,
 resources, configuration, storage, autoscaling and hooks."""
+import base64
+import json
+import tempfile
 import unittest
 
 import deploylib
@@ -52,7 +55,7 @@ class ChartRenderTest(unittest.TestCase):
 
     def test_one_deployment_service_and_budget_per_component(self):
         for label, chart, components in (
-                ("default", self.default, SERVICES),
+                ("default", self.default, SERVICES + ["gateway"]),
                 ("production", self.production, SERVICES + ["gateway"])):
             budgets = deploylib.by_kind(chart.objects, "PodDisruptionBudget")
             self.assertEqual(set(chart.deployments), {deploylib.name(c) for c in components},
@@ -102,12 +105,12 @@ class ChartRenderTest(unittest.TestCase):
                 self.assertIn("emptyDir", volumes["tmp"])
 
     def test_blob_store_only_where_needed(self):
-        users = {"ingest", "training", "inference", "evaluation", "worker"}
+        users = {"ingest", "training", "inference", "evaluation", "worker", "gateway"}
         claim = deploylib.by_kind(self.default.objects, "PersistentVolumeClaim")[
             deploylib.name("blobs")]
         self.assertEqual(claim["spec"]["accessModes"], ["ReadWriteMany"])
         self.assertEqual(claim["metadata"]["annotations"]["helm.sh/resource-policy"], "keep")
-        for component in SERVICES:
+        for component in SERVICES + ["gateway"]:
             with self.subTest(component=component):
                 spec = pod_spec(self.default.deployments[deploylib.name(component)])
                 claims = [v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"]
@@ -115,6 +118,12 @@ class ChartRenderTest(unittest.TestCase):
                 self.assertEqual(claims, [deploylib.name("blobs")] if component in users else [])
                 config = self.default.config(component)
                 self.assertEqual(config["AILAB_BLOB_ROOT"], "/var/lib/ailab/blobs")
+                mounts = {m["name"]: m for m in spec["containers"][0]["volumeMounts"]}
+                if component in users:
+                    # Only the gateway, which serves blobs and never stores any, reads
+                    # the store without write access.
+                    self.assertEqual(mounts["blobs"].get("readOnly", False),
+                                     component == "gateway")
         production = pod_spec(self.production.deployments[deploylib.name("ingest")])
         self.assertIn("ailab-blobs-nfs", [v.get("persistentVolumeClaim", {}).get("claimName")
                                           for v in production["volumes"]])
@@ -177,7 +186,7 @@ class ChartRenderTest(unittest.TestCase):
         self.assertEqual(shared["AILAB_DATABASE_POOL_SIZE"], "4")
 
     def test_environment_references_resolve(self):
-        external_secrets = {"ailab-postgres", "ailab-secrets", "ailab-oidc",
+        external_secrets = {"ailab-postgres", "ailab-secrets", "ailab-gateway-tls",
                             "ailab-postgres-ca", "ailab-tls"}
         for label, chart, allowed in (("default", self.default, set()),
                                       ("production", self.production, external_secrets)):
@@ -218,7 +227,16 @@ class ChartRenderTest(unittest.TestCase):
     def test_generated_secret_is_kept(self):
         secret = self.default.secrets[deploylib.name("secrets")]
         self.assertEqual(secret["metadata"]["annotations"]["helm.sh/resource-policy"], "keep")
-        self.assertEqual(set(secret["data"]), {"deid-key", "internal-token", "postgres-password"})
+        self.assertEqual(set(secret["data"]),
+                         {"deid-key", "internal-token", "postgres-password", "admin-password"})
+        for key, length in (("internal-token", 48), ("admin-password", 24)):
+            value = base64.b64decode(secret["data"][key]).decode()
+            self.assertEqual(len(value), length, key)
+        fixed = RenderedChart([deploylib.DEFAULT_VALUES],
+                              ["secrets.adminPassword=first-admin-password"])
+        self.assertEqual(
+            base64.b64decode(fixed.secrets[deploylib.name("secrets")]["data"]["admin-password"]),
+            b"first-admin-password")
         self.assertFalse(self.production.secrets, "production values bring their own Secret")
 
     def test_bundled_database_and_redis(self):
@@ -241,7 +259,7 @@ class ChartRenderTest(unittest.TestCase):
         self.assertEqual(config["AILAB_REDIS_ADDRESS"], "redis.db.hospital.example:6379")
         self.assertEqual(config["AILAB_DATABASE_POOL_SIZE"], "8")
         for component in ("catalog", "ingest", "annotation", "training", "inference",
-                          "evaluation"):
+                          "evaluation", "gateway"):
             with self.subTest(component=component):
                 spec = pod_spec(self.production.deployments[deploylib.name(component)])
                 container = spec["containers"][0]
@@ -325,24 +343,111 @@ class ChartRenderTest(unittest.TestCase):
         ports = [p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]]
         self.assertEqual(ports, [deploylib.SERVICE_PORTS["ingest"]])
 
-    def test_gateway_ingress_and_sso(self):
-        self.assertNotIn("Ingress", {o["kind"] for o in self.default.objects})
+    def test_gateway_container(self):
+        spec = pod_spec(self.default.deployments[deploylib.name("gateway")])
+        container = spec["containers"][0]
+        self.assertEqual(container["command"], ["/usr/local/bin/ailab-gateway"])
+        self.assertEqual(container["ports"],
+                         [{"name": "http", "containerPort": 8080, "protocol": "TCP"}])
+        references = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]
+                      if "valueFrom" in e}
+        secret = deploylib.name("secrets")
+        self.assertEqual(references["AILAB_INTERNAL_TOKEN"],
+                         {"name": secret, "key": "internal-token"})
+        self.assertEqual(references["AILAB_GATEWAY_ADMIN_PASSWORD"],
+                         {"name": secret, "key": "admin-password"})
+        self.assertEqual(references["PGPASSWORD"], {"name": secret, "key": "postgres-password"})
+        config = self.default.config("gateway")
+        self.assertEqual(config["AILAB_GATEWAY_GATEWAY_LISTEN"], "0.0.0.0:8080")
+        self.assertNotIn("AILAB_GATEWAY_LISTEN", config,
+                         "--listen would start the gateway's gRPC health server")
+        self.assertEqual(config["AILAB_GATEWAY_RATE_LIMIT_PER_SECOND"], "0")
+        self.assertEqual(config["AILAB_GATEWAY_WEB_ROOT"], "/usr/local/share/ailab/web")
+        self.assertEqual(config["AILAB_GATEWAY_ADMIN_USERNAME"], "admin")
+        self.assertEqual(config["AILAB_DATABASE_URL"],
+                         self.default.config("catalog")["AILAB_DATABASE_URL"])
+        for variable in config:
+            self.assertFalse(variable.startswith("AILAB_GATEWAY_OIDC_"), variable)
+            self.assertFalse(variable.startswith("AILAB_GATEWAY_TLS_"), variable)
+        for probe, path in (("startupProbe", "/healthz"), ("readinessProbe", "/readyz"),
+                            ("livenessProbe", "/healthz")):
+            with self.subTest(probe=probe):
+                self.assertEqual(container[probe]["httpGet"],
+                                 {"path": path, "port": "http", "scheme": "HTTP"})
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        self.assertEqual(mounts, {"/tmp", "/var/lib/ailab/blobs"})
+
+    def test_gateway_ingress_rate_limit(self):
+        ingress = deploylib.by_kind(self.default.objects, "Ingress")[deploylib.name("gateway")]
+        annotations = ingress["metadata"]["annotations"]
+        self.assertEqual(annotations["nginx.ingress.kubernetes.io/limit-rps"], "50")
+        self.assertEqual(annotations["nginx.ingress.kubernetes.io/limit-burst-multiplier"], "5")
+        self.assertEqual(annotations["nginx.ingress.kubernetes.io/proxy-body-size"], "2g")
+        self.assertEqual(annotations["nginx.ingress.kubernetes.io/proxy-buffering"], "off")
+        self.assertNotIn("nginx.ingress.kubernetes.io/backend-protocol", annotations)
+        self.assertNotIn("tls", ingress["spec"])
+        unlimited = RenderedChart([deploylib.DEFAULT_VALUES],
+                                  ["gateway.ingress.rateLimitPerSecond=0"])
+        annotations = deploylib.by_kind(unlimited.objects, "Ingress")[
+            deploylib.name("gateway")]["metadata"]["annotations"]
+        self.assertNotIn("nginx.ingress.kubernetes.io/limit-rps", annotations)
+        disabled = RenderedChart([deploylib.DEFAULT_VALUES], ["gateway.enabled=false"])
+        self.assertNotIn("Ingress", {o["kind"] for o in disabled.objects})
+        self.assertNotIn(deploylib.name("gateway"), disabled.deployments)
+        self.assertNotIn(deploylib.name("gateway"), disabled.configmaps)
+
+    def test_gateway_ingress_tls_and_sso(self):
         ingress = deploylib.by_kind(self.production.objects, "Ingress")[deploylib.name("gateway")]
         rule = ingress["spec"]["rules"][0]
         self.assertEqual(rule["host"], "ailab.hospital.example")
         backend = rule["http"]["paths"][0]["backend"]["service"]
         self.assertEqual(backend, {"name": deploylib.name("gateway"), "port": {"name": "http"}})
         self.assertEqual(ingress["spec"]["tls"][0]["secretName"], "ailab-tls")
+        annotations = ingress["metadata"]["annotations"]
+        self.assertEqual(annotations["nginx.ingress.kubernetes.io/limit-rps"], "20")
+        self.assertEqual(annotations["nginx.ingress.kubernetes.io/proxy-body-size"], "4g",
+                         "an annotation of the values beats the chart's")
+        self.assertEqual(annotations["nginx.ingress.kubernetes.io/backend-protocol"], "HTTPS")
+
         config = self.production.config("gateway")
-        self.assertEqual(config["AILAB_GATEWAY_OIDC_ISSUER_URL"],
+        self.assertEqual(config["AILAB_GATEWAY_OIDC_ISSUER"],
                          "https://login.hospital.example/realms/staff")
-        self.assertEqual(config["AILAB_GATEWAY_OIDC_JWKS_URL"],
-                         "https://login.hospital.example/realms/staff/protocol/openid-connect/certs")
-        self.assertEqual(config["AILAB_GATEWAY_OIDC_CLIENT_ID"], "ailab")
         self.assertEqual(config["AILAB_GATEWAY_OIDC_AUDIENCE"], "ailab")
-        gateway = pod_spec(self.production.deployments[deploylib.name("gateway")])["containers"][0]
-        self.assertIn("AILAB_GATEWAY_OIDC_CLIENT_SECRET", env_names(gateway))
-        self.assertEqual(gateway["readinessProbe"]["httpGet"]["path"], "/healthz")
+        self.assertEqual(config["AILAB_GATEWAY_OIDC_ROLES_CLAIM"], "ailab_roles")
+        self.assertEqual(config["AILAB_GATEWAY_OIDC_JWKS_FILE"], "/etc/ailab/oidc/jwks.json")
+        self.assertEqual(config["AILAB_GATEWAY_TLS_CERT_FILE"], "/etc/ailab/gateway-tls/tls.crt")
+        self.assertEqual(config["AILAB_GATEWAY_TLS_KEY_FILE"], "/etc/ailab/gateway-tls/tls.key")
+
+        spec = pod_spec(self.production.deployments[deploylib.name("gateway")])
+        container = spec["containers"][0]
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        self.assertEqual(mounts["oidc"]["mountPath"], "/etc/ailab/oidc")
+        self.assertTrue(mounts["oidc"]["readOnly"])
+        key_set = self.production.configmaps[
+            volumes["oidc"]["configMap"]["name"]]["data"]["jwks.json"]
+        self.assertEqual(json.loads(key_set)["keys"][0]["kid"], "staff-2026")
+        self.assertEqual(mounts["gateway-tls"]["mountPath"], "/etc/ailab/gateway-tls")
+        self.assertTrue(mounts["gateway-tls"]["readOnly"])
+        self.assertEqual(volumes["gateway-tls"]["secret"]["secretName"], "ailab-gateway-tls")
+        self.assertEqual({i["path"] for i in volumes["gateway-tls"]["secret"]["items"]},
+                         {"tls.crt", "tls.key"})
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            self.assertEqual(container[probe]["httpGet"]["scheme"], "HTTPS", probe)
+        self.assertFalse([e for e in container["env"] if "CLIENT_SECRET" in e["name"]])
+
+    def test_gateway_restarts_when_keys_change(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as values:
+            values.write('sso:\n  jwks: \'{"keys": []}\'\n')
+            values.flush()
+            rotated = RenderedChart([deploylib.PRODUCTION_VALUES, values.name])
+        key_set = rotated.configmaps[deploylib.name("gateway-oidc")]["data"]["jwks.json"]
+        self.assertEqual(json.loads(key_set), {"keys": []})
+        before = self.production.deployments[deploylib.name("gateway")]
+        after = rotated.deployments[deploylib.name("gateway")]
+        self.assertNotEqual(
+            before["spec"]["template"]["metadata"]["annotations"]["checksum/config"],
+            after["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
 
     def test_database_check_hook(self):
         default_job = self.default.jobs[deploylib.name("db-check")]
@@ -369,7 +474,7 @@ class ChartRenderTest(unittest.TestCase):
         self.assertEqual(sorted(c["name"] for c in spec["containers"]),
                          sorted(f"migrate-{c}" for c in ("catalog", "ingest", "annotation",
                                                          "training", "inference",
-                                                         "evaluation")))
+                                                         "evaluation", "gateway")))
         for container in spec["containers"]:
             self.assertEqual(container["command"][-1], "--migrate_only")
 

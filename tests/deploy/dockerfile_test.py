@@ -165,6 +165,43 @@ class DockerfileTest(DockerfileChecks, unittest.TestCase):
         build_stage = [s for s in all_stages if base_image(s[0], values)[1] == "build"][0]
         self.assertFalse(any("SERVICE" in i.arguments for i in build_stage[1]))
 
+    def test_web_application_stage(self):
+        instructions = parse_dockerfile(SERVICE_IMAGE)
+        values = global_args(instructions)
+        all_stages = stages(instructions)
+        by_alias = {base_image(f, values)[1]: body for f, body in all_stages}
+        self.assertIn("web", by_alias, "a stage named web builds the web application")
+        web_from = [f for f, _ in all_stages if base_image(f, values)[1] == "web"][0]
+        image = base_image(web_from, values)[0]
+        node = re.search(r"/node:(\d+)\.", image)
+        self.assertIsNotNone(node, f"the web stage runs on {image}, not an official node image")
+        self.assertGreaterEqual(int(node.group(1)), 20, "the web build tools need Node.js 20")
+        web_runs = " ".join(i.arguments for i in by_alias["web"] if i.keyword == "RUN")
+        self.assertIn("deploy/build-web.sh", web_runs)
+        self.assertFalse(any("SERVICE" in i.arguments for i in by_alias["web"]))
+        # The Debian build stage has no suitable Node.js, so it skips the web build.
+        build_runs = " ".join(i.arguments for i in by_alias["build"] if i.keyword == "RUN")
+        self.assertIn("AILAB_SKIP_WEB=1", build_runs)
+
+        copies = [i.arguments for i in by_alias["runtime"] if i.keyword == "COPY"]
+        web_copies = [c for c in copies if c.startswith("--from=web ")]
+        self.assertEqual(len(web_copies), 1, "the runtime stage copies the web application")
+        source, target = web_copies[0].split()[1:3]
+        self.assertTrue(source.endswith("services/web/dist"), source)
+        web_root = deploylib.render([deploylib.DEFAULT_VALUES])
+        gateway_config = deploylib.by_kind(web_root, "ConfigMap")[deploylib.name("gateway")]
+        self.assertEqual(target, gateway_config["data"]["AILAB_GATEWAY_WEB_ROOT"],
+                         "the image puts the web application where the chart points")
+        with open(SERVICE_IMAGE + ".dockerignore", encoding="utf-8") as handle:
+            self.assertIn("services/web/dist", handle.read().split())
+
+    def test_gateway_image(self):
+        instructions = parse_dockerfile(SERVICE_IMAGE)
+        checks = [i.arguments for i in instructions
+                  if i.keyword == "RUN" and "SERVICE must be one of" in i.arguments]
+        self.assertTrue(checks)
+        self.assertIn("|gateway)", checks[0], "SERVICE=gateway is not accepted")
+
     def test_gpu_worker_recipe(self):
         instructions, values, all_stages = self.check_recipe(GPU_IMAGE)
         libtorch_url = values.get("LIBTORCH_URL", "")
@@ -193,6 +230,10 @@ class DockerfileTest(DockerfileChecks, unittest.TestCase):
                 for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                     self.assertEqual(container[probe].get("grpc"), {"port": port},
                                      f"{probe} of {service}")
+        gateway = deployments[deploylib.name("gateway")]["spec"]["template"]["spec"][
+            "containers"][0]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            self.assertIn(gateway[probe]["httpGet"]["path"], ("/healthz", "/readyz"), probe)
 
     def test_parser_joins_continuations(self):
         instructions = parse_dockerfile(SERVICE_IMAGE)

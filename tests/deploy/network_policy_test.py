@@ -29,8 +29,9 @@ PEERS = {
     "smoke-test": list(deploylib.SERVICE_PORTS),
     "db-check": [],
 }
+# The gateway owns the schema "identity" (accounts, sessions, the audit log).
 DATABASE_USERS = {"catalog", "ingest", "annotation", "training", "inference", "evaluation",
-                  "db-check"}
+                  "gateway", "db-check"}
 REDIS_USERS = {"training", "worker"}
 
 
@@ -250,7 +251,8 @@ class NetworkPolicyTest(unittest.TestCase):
         case = NetworkPolicyCase(self, objects, external=False)
         self.assertEqual(
             set(case.pods),
-            set(deploylib.SERVICE_PORTS) | {"postgresql", "redis", "smoke-test", "db-check"},
+            set(deploylib.SERVICE_PORTS) | {"gateway", "postgresql", "redis", "smoke-test",
+                                            "db-check"},
             "pods of the default rendering")
         case.check_release_pairs()
         case.check_outside_actors(pacs_allowed=True, keda_to_redis=False)
@@ -279,7 +281,9 @@ class NetworkPolicyTest(unittest.TestCase):
         case.check_egress_outside({
             ("10.20.30.5", 5432): database_users,
             ("10.20.31.5", 6379): REDIS_USERS,
-            ("10.20.60.10", 443): {"gateway"},
+            # The gateway reads the identity provider's keys from a file and never
+            # connects to the provider.
+            ("10.20.60.10", 443): set(),
         })
         # A sender outside the allowed ranges cannot reach the SCP.
         outsider = Endpoint("modality", ip="10.20.52.9")

@@ -43,8 +43,20 @@ class ValuesSchemaTest(unittest.TestCase):
                 "existingSecret"),
             "unknown sslmode": (["database.external.sslMode=sometimes"], "sslMode"),
             "SSO without issuer": (
-                ["sso.enabled=true", "sso.jwksUrl=https://idp.example/jwks",
-                 "sso.clientId=ailab"], "issuerUrl"),
+                ["sso.enabled=true", "sso.jwks=\\{\\}", "sso.audience=ailab"],
+                "issuerUrl"),
+            "SSO without key set": (
+                ["sso.enabled=true", "sso.issuerUrl=https://idp.example",
+                 "sso.audience=ailab"], "jwks"),
+            "SSO without audience": (
+                ["sso.enabled=true", "sso.issuerUrl=https://idp.example",
+                 "sso.jwks=\\{\\}"], "audience"),
+            "SSO key set that is not JSON": (["sso.jwks=https://idp.example/jwks"], "jwks"),
+            "SSO key set URL of the old values": (
+                ["sso.jwksUrl=https://idp.example/jwks"], "jwksUrl"),
+            "short administrator password": (["secrets.adminPassword=short"], "adminPassword"),
+            "unknown flag of the gateway": (["gateway.config.rate_limit=0"], "rate_limit"),
+            "gateway duration without unit": (["gateway.config.rpc_timeout=30"], "rpc_timeout"),
             "SSO issuer over plain HTTP": (
                 ["sso.issuerUrl=http://idp.example"], "issuerUrl"),
             "own Secret without a name": (["secrets.create=false"], "existingSecret"),
