@@ -241,6 +241,81 @@ test('run page predicts an uploaded DICOM file', async () => {
   await page.close();
 });
 
+test('user text comes back verbatim and is shown as text, never run', async () => {
+  const { page, problems } = await signedInPage(rad1);
+  const marker = `xss-${Date.now()}`;
+  const text = `<img src=x onerror="window.__ailabXss='${marker}'"> <script>window.__ailabXss='${marker}'</script> '; DROP TABLE comments;-- ${marker}`;
+  await page.goto(`${stack.url}/define`);
+  await page.locator('tr.selectable', { hasText: /breast density/i }).first().click();
+  const box = page.getByLabel('Your comment');
+  await box.fill(text);
+  await page.getByRole('button', { name: /post comment/i }).click();
+
+  // The page shows the comment as the very text typed, and none of it ran.
+  const shown = page.locator('.comments .pre-text', { hasText: marker }).first();
+  await shown.waitFor({ timeout: 15000 });
+  assert.equal(await shown.innerText(), text);
+  assert.equal(await shown.locator('img, script').count(), 0);
+  assert.equal(await page.evaluate(() => window.__ailabXss), undefined);
+
+  // The API returns it verbatim, as JSON.
+  const token = await apiToken(stack, rad1);
+  const listed = await callApi(stack, token, 'ailab.catalog.v1.CatalogService', 'ListComments', {
+    parent: stack.useCase, pageSize: 1000,
+  });
+  assert.ok(listed.comments.some((comment) => comment.text === text), 'the comment is not stored verbatim');
+  assertNoExceptions(problems);
+  await page.close();
+});
+
+test('a participant gets no per-image reference labels from any call', async () => {
+  const participant = stack.users.part1;
+  const token = await apiToken(stack, participant);
+  const instancePrefix = `${stack.dataset}/instances/`;
+  const post = async (service, method, body) => {
+    const response = await fetch(`${stack.url}/api/${service}/${method}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const useCase = stack.useCase;
+  const dataset = stack.dataset;
+  // Every call that could carry an image's label, with the answer a participant must get.
+  const calls = [
+    [ANNOTATION, 'ListAnnotations', { useCase, dataset, annotator: 'reference' }, 403],
+    [ANNOTATION, 'GetAnnotationProgress', { useCase, dataset, annotator: 'reference' }, 403],
+    [ANNOTATION, 'GetAgreement', { useCase, dataset, annotator: participant.id }, 403],
+    [ANNOTATION, 'GetReferenceReader', { useCase, dataset }, 403],
+    [ANNOTATION, 'CountLabels', { useCase, dataset }, 403],
+    [ANNOTATION, 'ExportLabels', { useCase, dataset }, 404],
+    [ANNOTATION, 'ScoreAgainstReference', { useCase, dataset }, 404],
+    ['ailab.ingest.v1.IngestService', 'ListInstances', { parent: dataset }, 403],
+    [TRAINING, 'ListTestPredictions', { parent: stack.models[0] }, 403],
+    ['ailab.inference.v1.InferenceService', 'ListPredictions', {}, 403],
+    ['ailab.evaluation.v1.EvaluationService', 'ListEvaluations', {}, 403],
+  ];
+  for (const [service, method, body, expected] of calls) {
+    const reply = await post(service, method, body);
+    assert.equal(reply.status, expected, `${method} gave HTTP ${reply.status}: ${reply.text}`);
+    assert.ok(!reply.text.includes(instancePrefix), `${method} named an image: ${reply.text}`);
+  }
+  // What a participant may read: challenges, leaderboards, contests, rankings.
+  const challenges = await post('ailab.evaluation.v1.EvaluationService', 'ListChallenges', {});
+  assert.equal(challenges.status, 200, challenges.text);
+  const readable = [challenges];
+  for (const challenge of JSON.parse(challenges.text).challenges ?? []) {
+    readable.push(await post('ailab.evaluation.v1.EvaluationService', 'ListLeaderboardEntries', {
+      parent: challenge.name,
+    }));
+  }
+  readable.push(await post(ANNOTATION, 'ListContests', {}));
+  for (const reply of readable) {
+    assert.ok(!reply.text.includes(instancePrefix), `a participant's reply named an image: ${reply.text}`);
+  }
+});
+
 test('every page renders without console errors', async () => {
   const admin = stack.users.admin;
   const signInTab = await openPage(browser.context);
