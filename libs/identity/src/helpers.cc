@@ -170,6 +170,15 @@ absl::Status CheckPassword(const std::string& password, absl::string_view field)
                                         " characters; use at most ", kMaxPasswordLength),
                            {{"field", field}});
   }
+  // Twelve spaces are twelve characters but no secret; neither is one character twelve
+  // times.
+  if (password.find_first_not_of(password[0]) == std::string::npos ||
+      password.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return InvalidArgument("PASSWORD_TOO_WEAK", field,
+                           absl::StrCat(field, " repeats one character or is only white "
+                                        "space; use a passphrase of several words"),
+                           {{"field", field}});
+  }
   return absl::OkStatus();
 }
 

@@ -325,6 +325,43 @@ absl::StatusOr<Principal> IdentityApi::Impl::Authenticate(absl::string_view auth
   return AuthenticateSession(token, now);
 }
 
+namespace {
+
+// Failed sign-ins of one user name allowed before the throttle starts, the pause it
+// imposes after each further failure, and how long failures are remembered.
+constexpr int kFreeFailures = 5;
+constexpr absl::Duration kFailurePause = absl::Seconds(30);
+constexpr absl::Duration kFailureMemory = absl::Minutes(15);
+
+}  // namespace
+
+absl::Status IdentityApi::Impl::CheckThrottle(const std::string& username, absl::Time now) {
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  auto it = failures_.find(username);
+  if (it == failures_.end()) return absl::OkStatus();
+  if (now - it->second.last > kFailureMemory) {
+    failures_.erase(it);
+    return absl::OkStatus();
+  }
+  const absl::Time until = it->second.last + kFailurePause;
+  if (it->second.count >= kFreeFailures && now < until) {
+    return MakeError(absl::StatusCode::kResourceExhausted, "SIGN_IN_THROTTLED",
+                     absl::StrCat("too many failed sign-ins for this user name; try again in ",
+                                  absl::ToInt64Seconds(until - now) + 1, " s"));
+  }
+  return absl::OkStatus();
+}
+
+void IdentityApi::Impl::RecordFailure(const std::string& username, absl::Time now) {
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  // Bounded: a flood of made-up user names cannot grow the map without end.
+  if (failures_.size() > 100000) failures_.clear();
+  Failures& failures = failures_[username];
+  if (now - failures.last > kFailureMemory) failures.count = 0;
+  ++failures.count;
+  failures.last = now;
+}
+
 absl::StatusOr<v1::SignInResponse> IdentityApi::Impl::SignIn(const v1::SignInRequest& request,
                                                              absl::Time now) {
   if (request.username().empty()) {
@@ -335,6 +372,8 @@ absl::StatusOr<v1::SignInResponse> IdentityApi::Impl::SignIn(const v1::SignInReq
   }
   if (request.password().size() > kMaxPasswordLength) return WrongCredentials();
   const std::string username = absl::AsciiStrToLower(request.username());
+  // Guessing passwords: after a few failures each user name waits between attempts.
+  AILAB_RETURN_IF_ERROR(CheckThrottle(username, now));
 
   AILAB_ASSIGN_OR_RETURN(
       std::vector<UserRow> found,
@@ -358,7 +397,12 @@ absl::StatusOr<v1::SignInResponse> IdentityApi::Impl::SignIn(const v1::SignInReq
   }
   if (!has_password || !*matches) {
     log::Logger("identity")->info("sign-in rejected known_user={}", has_password);
+    RecordFailure(username, now);
     return WrongCredentials();
+  }
+  {
+    std::lock_guard<std::mutex> lock(failures_mutex_);
+    failures_.erase(username);
   }
   const UserRow& user = found[0];
   if (user.disabled) {

@@ -146,6 +146,35 @@ TEST_CASE("IdentityApi: wrong password and unknown user look alike") {
   CHECK(fixture.api->SignIn(empty, kStart).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("IdentityApi: repeated wrong passwords slow down one user name") {
+  Fixture fixture;
+  Principal admin = fixture.Admin();
+  fixture.CreateUser(admin, "jones");
+  fixture.CreateUser(admin, "smith");
+  v1::SignInRequest wrong;
+  wrong.set_username("jones");
+  wrong.set_password("not the password");
+  for (int i = 0; i < 5; ++i) {
+    CHECK(fixture.api->SignIn(wrong, kStart).status().code() == absl::StatusCode::kUnauthenticated);
+  }
+  // The sixth attempt, even with the right password, waits.
+  v1::SignInRequest right;
+  right.set_username("JONES");
+  right.set_password(kUserPassword);
+  absl::Status throttled = fixture.api->SignIn(right, kStart + absl::Seconds(1)).status();
+  CHECK(throttled.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(GetErrorReason(throttled) == "SIGN_IN_THROTTLED");
+  // Other user names are not affected.
+  v1::SignInRequest other;
+  other.set_username("smith");
+  other.set_password(kUserPassword);
+  CHECK(fixture.api->SignIn(other, kStart + absl::Seconds(1)).ok());
+  // After the pause the right password works and clears the count.
+  CHECK(fixture.api->SignIn(right, kStart + absl::Seconds(40)).ok());
+  CHECK(fixture.api->SignIn(wrong, kStart + absl::Seconds(41)).status().code() ==
+        absl::StatusCode::kUnauthenticated);
+}
+
 TEST_CASE("IdentityApi: bad authorization headers") {
   Fixture fixture;
   for (const char* header : {"", "   ", "Basic abc", "Bearer", "Bearer  "}) {
@@ -330,6 +359,8 @@ TEST_CASE("IdentityApi: create user validation") {
            {"jones", {}, kUserPassword, "ROLES_MISSING"},
            {"jones", {"surgeon"}, kUserPassword, "ROLE_UNKNOWN"},
            {"jones", {"radiologist"}, "elevenchars", "PASSWORD_TOO_SHORT"},
+           {"jones", {"radiologist"}, "            ", "PASSWORD_TOO_WEAK"},
+           {"jones", {"radiologist"}, "aaaaaaaaaaaaaaaa", "PASSWORD_TOO_WEAK"},
        }) {
     INFO("username " << c.username << " reason " << c.reason);
     v1::CreateUserRequest request;

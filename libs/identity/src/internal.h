@@ -177,6 +177,17 @@ class IdentityApi::Impl {
   std::mutex cache_mutex_;
   std::unordered_map<std::string, CachedSession> cache_;
 
+  // Failed sign-ins per (lower-case) user name, for the throttle in SignIn.
+  struct Failures {
+    int count = 0;
+    absl::Time last;
+  };
+  // Returns RESOURCE_EXHAUSTED while `username` is throttled at `now`.
+  absl::Status CheckThrottle(const std::string& username, absl::Time now);
+  void RecordFailure(const std::string& username, absl::Time now);
+  std::mutex failures_mutex_;
+  std::unordered_map<std::string, Failures> failures_;
+
   std::mutex audit_mutex_;
   std::condition_variable audit_wake_;
   std::deque<v1::AuditEvent> audit_queue_;
