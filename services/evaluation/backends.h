@@ -28,6 +28,8 @@ struct ModelInfo {
   std::string use_case;
   // Category codes in the order of the model's outputs.
   std::vector<std::string> classes;
+  // User id of the model's owner; empty when the training service names none.
+  std::string owner;
 };
 
 // The parts of a catalog UseCase that evaluation needs.

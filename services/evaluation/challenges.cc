@@ -309,6 +309,14 @@ absl::StatusOr<v1::Submission> EvaluationServiceImpl::DoSubmitToChallenge(
   // Challenge and model.
   AILAB_ASSIGN_OR_RETURN(v1::Challenge challenge, store_->GetChallenge(challenge_id));
   AILAB_ASSIGN_OR_RETURN(ModelInfo model, backends_->GetModel(request.model()));
+  // A person enters their own models only; otherwise anyone could rank with another's.
+  if (caller && !model.owner.empty() && model.owner != *caller) {
+    return PermissionDenied(
+        "MODEL_NOT_OWNED",
+        absl::StrCat("model \"", model.name, "\" belongs to user \"", model.owner, "\", not to \"",
+                     *caller, "\"; submit a model you trained"),
+        {{"model", model.name}, {"owner", model.owner}, {"user", *caller}});
+  }
   AILAB_ASSIGN_OR_RETURN(std::vector<int> class_map, ChallengeModelClasses(challenge, model));
 
   // The submission is recorded SCORING, counted against the daily limit.

@@ -64,6 +64,7 @@ class GrpcBackends : public Backends {
     info.display_name = model.display_name();
     info.use_case = model.use_case();
     info.classes.assign(model.classes().begin(), model.classes().end());
+    info.owner = model.owner();
     return info;
   }
 

@@ -67,9 +67,10 @@ class FakeBackends : public Backends {
   }
 
   void AddModel(const std::string& name, const std::string& use_case,
-                std::vector<std::string> classes) {
+                std::vector<std::string> classes, const std::string& owner = "") {
     std::lock_guard<std::mutex> lock(mutex_);
-    models_[name] = ModelInfo{name, absl::StrCat("display ", name), use_case, std::move(classes)};
+    models_[name] =
+        ModelInfo{name, absl::StrCat("display ", name), use_case, std::move(classes), owner};
   }
 
   // Labels of `annotator` (ExportLabels) or of the reference reader of the dataset:

@@ -726,6 +726,12 @@ TEST_CASE("Challenge: submission rules") {
   request.set_participant("alice");
   CheckError(harness.service().DoSubmitToChallenge(request, std::string("mallory")).status(),
              absl::StatusCode::kPermissionDenied, "mallory");
+  // Another person's model is refused, even when the caller submits as themselves.
+  harness.backends().AddModel("models/bobs", kBinary, {"absent", "present"}, "bob");
+  request.set_model("models/bobs");
+  CheckError(harness.service().DoSubmitToChallenge(request, std::string("alice")).status(),
+             absl::StatusCode::kPermissionDenied, "belongs to user \"bob\"");
+  request.set_model("models/weak");
   request.set_participant("");
   CheckError(harness.service().DoSubmitToChallenge(request, std::nullopt).status(),
              absl::StatusCode::kInvalidArgument, "participant");
