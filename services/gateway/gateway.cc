@@ -348,6 +348,19 @@ void Gateway::CallService(const Request& request, const std::string& method,
                         Internal("BAD_BACKEND_RESPONSE",
                                  absl::StrCat("the response of ", method, " could not be parsed")));
           reply = json.ok() ? JsonReply(*json, route_label) : ErrorReply(json.status(), request_id);
+        } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                   status.error_details().empty()) {
+          // No answer from the service at all (a service's own UNAVAILABLE carries its
+          // ErrorInfo): say so in words instead of gRPC's transport text.
+          log::Logger("gateway")->warn("service unreachable method={} request_id={} error={}",
+                                       method, request_id, status.error_message());
+          reply = ErrorReply(
+              Unavailable("SERVICE_UNAVAILABLE",
+                          absl::StrCat("the ", AreaOf(ServiceOf(method)),
+                                       " service did not answer; it may be stopped or "
+                                       "restarting. Try again shortly, or ask the operator to "
+                                       "check it with ailab platform status")),
+              request_id);
         } else {
           reply.status = HttpStatusFor(status.error_code());
           reply.body = ErrorJsonFromStatus(status, request_id);
@@ -439,6 +452,17 @@ Reply Gateway::ServeBlob(const Request& request) {
   absl::StatusOr<identity::Principal> caller =
       identity_->Authenticate(request.authorization, absl::Now());
   if (!caller.ok()) return WithRoute(ErrorReply(caller.status(), request.request_id), route);
+  // Images, arrays and model files are for the people who work with the data; a
+  // challenge participant sees scores only.
+  if (!caller->HasRole(rpc::kRoleRadiologist) && !caller->HasRole(rpc::kRoleDataManager) &&
+      !caller->HasRole(rpc::kRoleReviewer)) {
+    return WithRoute(
+        ErrorReply(PermissionDenied("ROLE_REQUIRED",
+                                    "reading images and files needs the radiologist, data "
+                                    "manager or reviewer role"),
+                   request.request_id),
+        route);
+  }
   if (request.method != "GET") {
     return WithRoute(ErrorReply(InvalidArgument("METHOD_NOT_GET", "method", "read blobs with GET"),
                                 request.request_id),
@@ -459,7 +483,17 @@ Reply Gateway::ServeBlob(const Request& request) {
                      route);
   }
   absl::StatusOr<std::string> bytes = blobs_->Get(*id);
-  if (!bytes.ok()) return WithRoute(ErrorReply(bytes.status(), request.request_id), route);
+  if (!bytes.ok()) {
+    // The blob store's own message names its folder on the server, which callers must not
+    // learn; it goes to the log instead.
+    log::Logger("gateway")->warn("blob read failed id={} request_id={} error={}", *id,
+                                 request.request_id, std::string(bytes.status().message()));
+    absl::Status status =
+        bytes.status().code() == absl::StatusCode::kNotFound
+            ? NotFound("BLOB_NOT_FOUND", absl::StrCat("blob ", *id, " does not exist"))
+            : Unavailable("BLOB_READ_FAILED", absl::StrCat("blob ", *id, " could not be read"));
+    return WithRoute(ErrorReply(status, request.request_id), route);
+  }
   const bool png = absl::StartsWith(*bytes, "\x89PNG\r\n\x1a\n");
   Reply reply =
       TextReply(200, png ? "image/png" : "application/octet-stream", std::move(*bytes), route);
@@ -540,6 +574,10 @@ Reply Gateway::Upload(const Request& request, const identity::Principal& caller,
   if (dataset.empty() || file_name.empty()) {
     return fail(InvalidArgument("MISSING_QUERY_PARAMETER", "dataset",
                                 "call /api/upload?dataset=datasets/{id}&filename=NAME"));
+  }
+  if (file_name.find('\0') != std::string::npos || dataset.find('\0') != std::string::npos) {
+    return fail(InvalidArgument("NUL_CHARACTER", "filename",
+                                "the file name or dataset has a NUL character (%00); remove it"));
   }
   auto channel = channels_.find("ingest");
   if (channel == channels_.end()) {

@@ -33,6 +33,8 @@ std::vector<Route> BuildRoutes() {
   const std::vector<std::string> set_managers = {kRoleDataManager, kRoleReviewer};
   const std::vector<std::string> submitters = {kRoleParticipant, kRoleRadiologist};
   const std::vector<std::string> publishers = {kRoleAdministrator, kRoleReviewer};
+  const std::vector<std::string> model_readers = {kRoleRadiologist, kRoleReviewer,
+                                                  kRoleParticipant};
 
   std::vector<Route> routes;
   auto add = [&](absl::string_view service, absl::string_view method,
@@ -54,8 +56,9 @@ std::vector<Route> BuildRoutes() {
   add(kCatalog, "ReviewUseCase", reviewer, "user");
 
   // Ingest: radiologists and data managers read; data managers change datasets.
-  add(kIngest, "GetDataset", ingest_readers);
-  add(kIngest, "ListDatasets", ingest_readers);
+  // Dataset names and counts, which the challenge and contest pages show to everyone.
+  add(kIngest, "GetDataset", any);
+  add(kIngest, "ListDatasets", any);
   add(kIngest, "ListStudies", ingest_readers);
   add(kIngest, "ListSeries", ingest_readers);
   add(kIngest, "GetInstance", ingest_readers);
@@ -92,8 +95,9 @@ std::vector<Route> BuildRoutes() {
   add(kTraining, "ListTrainingJobs", radiologist);
   add(kTraining, "CancelTrainingJob", radiologist);
   add(kTraining, "WatchTrainingJob", radiologist);
-  add(kTraining, "GetModel", radiologist);
-  add(kTraining, "ListModels", radiologist);
+  // Model descriptions: reviewers publish models, participants enter them in challenges.
+  add(kTraining, "GetModel", model_readers);
+  add(kTraining, "ListModels", model_readers);
   add(kTraining, "UpdateModel", radiologist);
   add(kTraining, "DeleteModel", radiologist);
   add(kTraining, "ListTestPredictions", radiologist);

@@ -181,6 +181,13 @@ std::unique_ptr<Message> NewMessage(const Descriptor* descriptor) {
 
 absl::Status ParseJson(absl::string_view json, Message& message) {
   if (json.find_first_not_of(" \t\r\n") == absl::string_view::npos) return absl::OkStatus();
+  // PostgreSQL text cannot hold NUL, so a string with one would be cut short where it is
+  // stored; JSON can carry it only as the escape \u0000.
+  if (json.find("\\u0000") != absl::string_view::npos) {
+    return InvalidArgument("NUL_CHARACTER", "body",
+                           "the request body has a NUL character (\\u0000) in a string; text "
+                           "may not contain NUL, remove it");
+  }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto status = google::protobuf::util::JsonStringToMessage(

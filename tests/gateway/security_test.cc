@@ -367,6 +367,17 @@ TEST_CASE("Gateway: injection strings come back verbatim as JSON") {
   CHECK(found);
 }
 
+TEST_CASE("Gateway: a NUL character in text is refused, not cut short") {
+  Deployment& deployment = Shared();
+  // nlohmann writes the NUL as the escape \u0000.
+  Json comment = {{"parent", "useCases/breast-density"},
+                  {"comment", {{"text", std::string("before\0after", 12)}}}};
+  Response refused = CallApi(deployment.main.port, absl::StrCat(kCatalog, "CreateComment"),
+                             comment.dump(), deployment.tokens["alice"]);
+  CHECK(refused.status == 400);
+  CHECK(absl::StrContains(refused.body, "NUL_CHARACTER"));
+}
+
 TEST_CASE("Gateway: keep-alive serves two requests on one connection") {
   Deployment& deployment = Shared();
   Connection connection(deployment.main.port);

@@ -97,7 +97,7 @@ struct StreamDeployment {
 
     const std::string admin = SignIn("admin", kAdminPassword);
     for (const auto& [name, role] : std::vector<std::pair<std::string, std::string>>{
-             {"dora", "data_manager"}, {"alice", "radiologist"}}) {
+             {"dora", "data_manager"}, {"alice", "radiologist"}, {"pat", "participant"}}) {
       Json request = {{"username", name}, {"roles", {role}}, {"password", kUserPassword}};
       Response created =
           CallApi(port, "ailab.identity.v1.IdentityService/CreateUser", request.dump(), admin);
@@ -227,7 +227,12 @@ TEST_CASE("Blobs: served to signed-in users by id") {
   CHECK(found.Header("content-type") == "image/png");
 
   CHECK(get("/api/blobs/" + *id, "").status == 401);
-  CHECK(get("/api/blobs/sha256:" + std::string(64, '0'), deployment.tokens["alice"]).status == 404);
+  // A challenge participant sees scores, not images.
+  CHECK(get("/api/blobs/" + *id, deployment.tokens["pat"]).status == 403);
+  Response missing = get("/api/blobs/sha256:" + std::string(64, '0'), deployment.tokens["alice"]);
+  CHECK(missing.status == 404);
+  // The response does not reveal the blob store's folder on the server.
+  CHECK_FALSE(absl::StrContains(missing.body, deployment.blob_root));
   const std::vector<std::string> bad_targets = {"/api/blobs/sha256:XYZ",
                                                 "/api/blobs/..%2f..%2fetc%2fpasswd",
                                                 "/api/blobs/sha256:" + std::string(63, 'a') + "/"};
