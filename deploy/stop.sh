@@ -9,7 +9,13 @@ services_only=0
 if [ "${1:-}" = "--services-only" ]; then services_only=1; shift; fi
 data_dir="${1:-$repo_root/var}"
 
+# The gateway first, so that no request reaches a service that is already stopping.
+pid_files=()
+[ -f "$data_dir/run/gateway.pid" ] && pid_files+=("$data_dir/run/gateway.pid")
 for pid_file in "$data_dir"/run/*.pid; do
+  [ "$(basename "$pid_file")" = gateway.pid ] || pid_files+=("$pid_file")
+done
+for pid_file in "${pid_files[@]}"; do
   [ -f "$pid_file" ] || continue
   name="$(basename "$pid_file" .pid)"
   [ "$name" = "redis" ] && continue

@@ -48,6 +48,9 @@ ABSL_FLAG(double, rate_limit_per_second, 200,
           "requests per second per client address, bursts of twice that; 0 turns it off");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
           "close a keep-alive connection after this long without a request");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "after SIGTERM, how long requests, uploads and event streams in progress may "
+          "take before their connections are closed");
 ABSL_FLAG(absl::Duration, rpc_timeout, absl::Seconds(30), "deadline of each call to a service");
 ABSL_FLAG(std::string, web_root, "",
           "folder of the built web application (services/web/dist); empty serves no files");
@@ -203,6 +206,7 @@ absl::Status Run() {
   server_options.threads = threads;
   server_options.max_header_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_header_bytes));
   server_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  server_options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   server_options.max_file_body_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_file_body_bytes));
   server_options.max_upload_bytes = absl::GetFlag(FLAGS_max_upload_bytes);

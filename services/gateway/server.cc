@@ -55,6 +55,9 @@ class SessionBase {
   virtual void CloseIfIdle() = 0;
   // Shuts the socket down now, waking any blocking read or write on it.
   virtual void ForceClose() = 0;
+  // Shuts down the reading side only, so a blocking read fails while a response can
+  // still be written.
+  virtual void StopReading() = 0;
 };
 
 class HttpServer::Impl {
@@ -64,9 +67,9 @@ class HttpServer::Impl {
         gateway(gateway),
         metrics(metrics),
         limiter(options.rate_limit_per_second),
+        tls(ssl::context::tls_server),
         io(options.threads),
-        acceptor(io),
-        tls(ssl::context::tls_server) {}
+        acceptor(io) {}
 
   absl::Status Bind();
   void Accept();
@@ -85,8 +88,6 @@ class HttpServer::Impl {
   Gateway* const gateway;
   Metrics* const metrics;
   RateLimiter limiter;
-  net::io_context io;
-  tcp::acceptor acceptor;
   ssl::context tls;
   bool use_tls = false;
   int port = 0;
@@ -97,6 +98,16 @@ class HttpServer::Impl {
   absl::Mutex mutex;
   std::map<SessionBase*, std::weak_ptr<SessionBase>> sessions ABSL_GUARDED_BY(mutex);
   bool stopped ABSL_GUARDED_BY(mutex) = false;
+  // After the members above, so destroyed before them: destroying the io_context
+  // destroys the handlers still queued, and with them the sessions they hold, whose
+  // destructors use the members above (the session map, the TLS context).
+  net::io_context io;
+  tcp::acceptor acceptor;
+  // Keeps the io threads running while no asynchronous operation is pending. Uploads
+  // and event streams read on threads of their own and post their responses to the io
+  // threads. After Shutdown() closes the acceptor, an upload may be the only work left,
+  // and without the guard io.run() would return before its response is posted.
+  net::executor_work_guard<net::io_context::executor_type> work_guard{io.get_executor()};
 };
 
 namespace {
@@ -141,6 +152,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void ForceClose() override {
     ::shutdown(beast::get_lowest_layer(stream_).socket().native_handle(), SHUT_RDWR);
+  }
+
+  void StopReading() override {
+    ::shutdown(beast::get_lowest_layer(stream_).socket().native_handle(), SHUT_RD);
   }
 
  private:
@@ -351,13 +366,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     beast::get_lowest_layer(stream_).expires_never();
     auto self = this->shared_from_this();
-    std::thread([self] {
+    std::thread([self]() mutable {
       if (Gateway::IsUpload(self->request_)) {
         self->RunUpload();
       } else {
         self->RunWatch();
       }
-      --self->server_->streams;
+      // The thread lets go of the session before it counts itself out: Shutdown() waits
+      // for the count, and the server must outlive every session.
+      HttpServer::Impl* server = self->server_;
+      self.reset();
+      --server->streams;
     }).detach();
   }
 
@@ -595,9 +614,21 @@ void HttpServer::Impl::Shutdown() {
   if (connections > 0 || streams > 0) {
     logger->warn("grace period over; closing connections={} streams={}", connections.load(),
                  streams.load());
+    // Reading stops first, so that an upload cut short still gets its response, which
+    // says what was stored. Then whatever is left is closed.
+    for_each_session([](SessionBase& session) { session.StopReading(); });
+    const absl::Time answer_deadline = absl::Now() + absl::Seconds(2);
+    while ((connections > 0 || streams > 0) && absl::Now() < answer_deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
     for_each_session([](SessionBase& session) { session.ForceClose(); });
     while (streams > 0) absl::SleepFor(absl::Milliseconds(20));
   }
+  // The last responses of uploads and streams are written by the io threads; give them a
+  // moment to go out before the threads stop.
+  const absl::Time flush_deadline = absl::Now() + absl::Seconds(2);
+  while (connections > 0 && absl::Now() < flush_deadline) absl::SleepFor(absl::Milliseconds(20));
+  work_guard.reset();
   io.stop();
   for (std::thread& thread : threads) thread.join();
   logger->info("stopped");

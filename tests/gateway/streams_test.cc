@@ -6,10 +6,13 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "ailab/blob/blob_store.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "ailab/rpc/server.h"
@@ -107,19 +110,27 @@ struct StreamDeployment {
   }
 
   // Starts a gateway in front of the fakes and stores its HTTP port in `http_port`.
-  std::unique_ptr<ailab::testing::ServiceProcess> StartGateway(int* http_port) {
+  std::unique_ptr<ailab::testing::ServiceProcess> StartGateway(
+      int* http_port, std::vector<std::string> extra_args = {}) {
     const std::string fake_address = absl::StrCat("127.0.0.1:", fakes->port());
     const std::string port_file =
         (fs::path(dir.path()) / ailab::testing::UniqueName("gateway-port")).string();
+    std::vector<std::string> args = {"--database_url=" + database.url(),
+                                     "--gateway_listen=127.0.0.1:0",
+                                     "--gateway_port_file=" + port_file,
+                                     "--gateway_threads=2",
+                                     "--rate_limit_per_second=0",
+                                     "--ingest_address=" + fake_address,
+                                     "--training_address=" + fake_address,
+                                     "--catalog_address=",
+                                     "--annotation_address=",
+                                     "--inference_address=",
+                                     "--evaluation_address=",
+                                     "--blob_root=" + blob_root,
+                                     absl::StrCat("--max_upload_bytes=", kMaxUpload)};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     auto process = ailab::testing::ServiceProcess::Start(
-        AILAB_GATEWAY_BINARY,
-        {"--database_url=" + database.url(), "--gateway_listen=127.0.0.1:0",
-         "--gateway_port_file=" + port_file, "--gateway_threads=2", "--rate_limit_per_second=0",
-         "--ingest_address=" + fake_address, "--training_address=" + fake_address,
-         "--catalog_address=", "--annotation_address=", "--inference_address=",
-         "--evaluation_address=", "--blob_root=" + blob_root,
-         absl::StrCat("--max_upload_bytes=", kMaxUpload)},
-        {{"AILAB_GATEWAY_ADMIN_PASSWORD", kAdminPassword}});
+        AILAB_GATEWAY_BINARY, args, {{"AILAB_GATEWAY_ADMIN_PASSWORD", kAdminPassword}});
     if (!process.ok()) FAIL("gateway: " << process.status().ToString());
     std::ifstream(port_file) >> *http_port;
     return std::move(*process);
@@ -254,6 +265,33 @@ TEST_CASE("Shutdown: SIGTERM closes idle connections and exits 0") {
   INFO("stop: " << stopped.ToString());
   CHECK(stopped.ok());
   CHECK(connection.Send({"GET", "/healthz"}).status == 0);
+}
+
+TEST_CASE("Shutdown: stalled upload gets a response") {
+  StreamDeployment& deployment = Shared();
+  int port = 0;
+  auto gateway = deployment.StartGateway(&port, {"--shutdown_grace=300ms"});
+  // Headers announce 1 MiB, but only 1,000 bytes of body follow: the upload waits for
+  // the rest when SIGTERM arrives.
+  const std::string request = absl::StrCat(
+      "POST /api/upload?dataset=datasets/d1&filename=stalled.dcm HTTP/1.1\r\n"
+      "Host: 127.0.0.1\r\nAuthorization: Bearer ",
+      deployment.tokens["dora"],
+      "\r\nContent-Type: application/dicom\r\nContent-Length: 1048576\r\n\r\n",
+      std::string(1000, 'x'));
+  absl::Status stopped;
+  std::thread stopper([&] {
+    absl::SleepFor(absl::Milliseconds(500));
+    stopped = gateway->Stop();
+  });
+  ailab::gateway::testing::Connection connection(port);
+  Response answer = connection.SendRaw(request);
+  stopper.join();
+  INFO("answer " << answer.status << " " << answer.body << " " << answer.error);
+  CHECK(answer.status >= 400);
+  CHECK(absl::StrContains(answer.body, "UPLOAD_READ_FAILED"));
+  INFO("stop: " << stopped.ToString());
+  CHECK(stopped.ok());
 }
 
 }  // namespace
