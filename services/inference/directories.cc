@@ -62,6 +62,9 @@ class GrpcUseCaseDirectory : public UseCaseDirectory {
     UseCaseInfo info;
     info.name = use_case.name();
     info.binary = use_case.task_kind() == catalog::v1::UseCase::BINARY_CLASSIFICATION;
+    if (use_case.modality() != catalog::v1::UseCase::MODALITY_UNSPECIFIED) {
+      info.modality = catalog::v1::UseCase::Modality_Name(use_case.modality());
+    }
     if (use_case.data_elements_size() > 0) {
       for (const auto& value : use_case.data_elements(0).allowed_values()) {
         info.categories.push_back({value.value(), value.label(), value.report_text()});
@@ -96,6 +99,8 @@ class GrpcInstanceDirectory : public InstanceDirectory {
                           ? static_cast<int>(instance.array_shape(instance.array_shape_size() - 1))
                           : 0;
     info.dicom_blob = instance.dicom_blob();
+    info.modality = instance.modality();
+    info.body_part = instance.body_part();
     return info;
   }
 

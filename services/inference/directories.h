@@ -56,6 +56,9 @@ struct UseCaseInfo {
   bool binary = false;
   // Allowed values of the first data element, in order.
   std::vector<Category> categories;
+  // DICOM Modality code of the images the use case is for, for example "MG"; empty
+  // when the use case names none.
+  std::string modality;
 };
 
 // Reads use cases from the catalog service.
@@ -78,6 +81,10 @@ struct InstanceInfo {
   int array_size = 0;
   // Blob id of the DICOM file; empty when absent.
   std::string dicom_blob;
+  // DICOM Modality code from the file's header, for example "CT"; empty when absent.
+  std::string modality;
+  // Body Part Examined from the file's header, for example "BREAST"; empty when absent.
+  std::string body_part;
 };
 
 // Reads instances from the ingest service.

@@ -28,7 +28,20 @@ absl::StatusOr<PreparedImage> PrepareDicom(absl::string_view bytes, absl::string
   PreparedImage image;
   image.pixels = std::move(pixels);
   image.study_date = object.header().study_date_iso;
+  image.modality = object.header().modality;
+  image.body_part = object.header().body_part;
   return image;
+}
+
+bool ImageFitsUseCase(absl::string_view use_case_modality, absl::string_view modality,
+                      absl::string_view body_part) {
+  if (modality == use_case_modality) return true;
+  auto projection = [](absl::string_view code) {
+    return code == "DX" || code == "CR" || code == "RG";
+  };
+  if (!projection(modality)) return false;
+  if (use_case_modality == "MG") return body_part == "BREAST";
+  return projection(use_case_modality);
 }
 
 absl::StatusOr<PreparedImage> PreparePng(absl::string_view bytes, absl::string_view source,

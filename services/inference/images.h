@@ -24,7 +24,19 @@ struct PreparedImage {
   std::vector<float> pixels;
   // Study date from the DICOM header, YYYY-MM-DD; empty when unknown.
   std::string study_date;
+  // Modality from the DICOM header, for example "MG"; empty for PNG and arrays.
+  std::string modality;
+  // Body Part Examined from the DICOM header, for example "BREAST"; empty when absent.
+  std::string body_part;
 };
+
+// Returns whether a model of a use case for `use_case_modality` images (a DICOM
+// Modality code such as "MG") may read an image whose header has `modality` and
+// `body_part`. Equal codes fit. Projection radiographs arrive under several codes (DX,
+// CR, and RG for film and its secondary captures), so those fit each other. A mammogram
+// sent as DX, CR or RG fits an MG use case when its body part is BREAST.
+bool ImageFitsUseCase(absl::string_view use_case_modality, absl::string_view modality,
+                      absl::string_view body_part);
 
 // Prepares a DICOM Part 10 file. `source` names it in error messages. INVALID_ARGUMENT
 // when it is not a readable DICOM image.

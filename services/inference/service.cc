@@ -149,6 +149,8 @@ absl::StatusOr<InferenceServiceImpl::Input> InferenceServiceImpl::PrepareInstanc
   Input input;
   input.pixels = std::move(prepared->pixels);
   input.study_date = info.study_date.empty() ? prepared->study_date : info.study_date;
+  input.modality = info.modality.empty() ? prepared->modality : info.modality;
+  input.body_part = info.body_part.empty() ? prepared->body_part : info.body_part;
   input.source = v1::Prediction::INSTANCE;
   return input;
 }
@@ -162,7 +164,8 @@ absl::StatusOr<InferenceServiceImpl::Input> InferenceServiceImpl::PrepareInput(
     case v1::PredictRequest::kDicom: {
       AILAB_ASSIGN_OR_RETURN(PreparedImage image,
                              PrepareDicom(request.dicom(), source, model.image_size));
-      return Input{std::move(image.pixels), image.study_date, v1::Prediction::UPLOADED_DICOM};
+      return Input{std::move(image.pixels), image.study_date, v1::Prediction::UPLOADED_DICOM,
+                   image.modality, image.body_part};
     }
     case v1::PredictRequest::kPng: {
       AILAB_ASSIGN_OR_RETURN(PreparedImage image,
@@ -246,6 +249,20 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoPredict(const v1::Predict
 
   // Image, model run and result.
   AILAB_ASSIGN_OR_RETURN(Input input, PrepareInput(request, model));
+  // A model predicts only for the images its use case is about. A breast-density model
+  // would otherwise give a head CT a density category and a breast report.
+  if (!use_case.modality.empty() && !input.modality.empty() &&
+      !ImageFitsUseCase(use_case.modality, input.modality, input.body_part)) {
+    return FailedPrecondition(
+        "MODALITY_MISMATCH",
+        absl::StrCat(
+            "the image is of modality ", input.modality,
+            input.body_part.empty() ? "" : absl::StrCat(" (body part ", input.body_part, ")"),
+            ", but model \"", model.name, "\" is for use case \"", use_case.name,
+            "\", which takes ", use_case.modality, " images; choose a model of a use case for ",
+            input.modality, " images"),
+        {{"modality", input.modality}, {"expected", use_case.modality}, {"model", model.name}});
+  }
   AILAB_ASSIGN_OR_RETURN(std::shared_ptr<BatchingPredictor> predictor,
                          deps_.model_cache->Get(model));
   const absl::Time start = absl::Now();

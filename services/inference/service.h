@@ -74,6 +74,9 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
     std::vector<float> pixels;
     std::string study_date;
     v1::Prediction::Source source = v1::Prediction::SOURCE_UNSPECIFIED;
+    // DICOM Modality and Body Part Examined of the image; empty when unknown (PNG uploads).
+    std::string modality;
+    std::string body_part;
   };
 
   absl::StatusOr<ModelInfo> LookUpModel(const std::string& name);

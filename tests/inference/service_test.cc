@@ -20,6 +20,7 @@
 #include "fakes.h"
 #include "fixtures.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/inference/images.h"
 #include "services/inference/model_cache.h"
 #include "services/inference/service.h"
 #include "services/inference/store.h"
@@ -106,6 +107,7 @@ class Harness {
                           {"B", "Scattered", "There are scattered areas of density."},
                           {"C", "Heterogeneous", "The breasts are heterogeneously dense."},
                           {"D", "Extreme", "The breasts are extremely dense."}};
+    density.modality = "MG";
     use_cases_.Add(density);
 
     models_.Add({"models/ptx", "Pneumothorax v1", "useCases/pneumothorax", {"absent", "present"},
@@ -244,6 +246,48 @@ TEST_CASE("Predict: DICOM upload prepared like training", "[dicom]") {
   request.set_dicom(bytes.substr(0, bytes.size() / 2));
   CHECK(harness.service().DoPredict(request).status().code() ==
         absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("Predict: image of another modality rejected", "[dicom]") {
+  Harness harness;
+  const std::string ct =
+      ReadFile(absl::StrCat(ailab::testing::SharedDataDir(), "/dicom/uncompressed/CT_small.dcm"));
+  v1::PredictRequest request;
+  request.set_model("models/density");
+  request.set_dicom(ct);
+  auto refused = harness.service().DoPredict(request);
+  CheckError(refused.status(), absl::StatusCode::kFailedPrecondition, "modality CT");
+  CHECK(absl::StrContains(refused.status().message(), "takes MG images"));
+
+  // The same CT as a dataset instance, whose header the ingest service recorded.
+  InstanceInfo info{"datasets/d/instances/ct", "", "", 0, harness.Put(ct), "CT"};
+  harness.instances().Add(info);
+  CheckError(harness.PredictInstance("datasets/d/instances/ct", "models/density").status(),
+             absl::StatusCode::kFailedPrecondition, "modality CT");
+
+  // A use case without a modality takes any image.
+  request.set_model("models/ptx");
+  CHECK(harness.service().DoPredict(request).ok());
+
+  // A film mammogram sent as a secondary capture: modality RG, body part BREAST.
+  request.set_model("models/density");
+  request.set_dicom(
+      ReadFile(absl::StrCat(ailab::testing::SharedDataDir(), "/dicom/mg/MG1_JPLY.dcm")));
+  CHECK(harness.service().DoPredict(request).ok());
+}
+
+TEST_CASE("ImageFitsUseCase: modalities and body parts") {
+  CHECK(ImageFitsUseCase("MG", "MG", ""));
+  CHECK(ImageFitsUseCase("MG", "RG", "BREAST"));
+  CHECK(ImageFitsUseCase("MG", "DX", "BREAST"));
+  CHECK_FALSE(ImageFitsUseCase("MG", "DX", "CHEST"));
+  CHECK_FALSE(ImageFitsUseCase("MG", "RG", ""));
+  CHECK_FALSE(ImageFitsUseCase("MG", "MR", "BREAST"));
+  CHECK_FALSE(ImageFitsUseCase("MG", "XA", ""));
+  CHECK(ImageFitsUseCase("DX", "CR", "CHEST"));
+  CHECK(ImageFitsUseCase("DX", "RG", ""));
+  CHECK_FALSE(ImageFitsUseCase("DX", "MG", "BREAST"));
+  CHECK_FALSE(ImageFitsUseCase("CT", "MR", "HEAD"));
 }
 
 TEST_CASE("Predict: bad requests rejected") {
