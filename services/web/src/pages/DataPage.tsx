@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import {
   call,
   CATALOG,
+  hasRole,
   INGEST,
   SPLITS,
   upload,
@@ -15,6 +16,7 @@ import {
   type UploadInstancesResponse,
 } from '../api';
 import type { PageMeta } from '../App';
+import { useSession } from '../session';
 import {
   Button,
   enumLabel,
@@ -50,6 +52,8 @@ export default function DataPage() {
   );
   const [selected, setSelected] = useState('');
   const dataset = datasets.data?.datasets?.find((item) => item.name === selected);
+  // Only data managers change datasets; radiologists see them.
+  const manager = hasRole(useSession().user, 'data_manager');
 
   return (
     <>
@@ -65,7 +69,7 @@ export default function DataPage() {
           rowKey={(row) => row.name}
           selectedKey={selected}
           onSelect={(row) => setSelected(row.name)}
-          empty="No dataset yet. Create one below."
+          empty={manager ? "No dataset yet. Create one below." : "No dataset yet. A data manager creates them."}
           columns={[
             { header: 'Name', cell: (row) => row.displayName || row.name },
             { header: 'Use case', cell: (row) => row.useCase || '—' },
@@ -77,12 +81,14 @@ export default function DataPage() {
         />
         <Pager pageToken={pageToken} nextPageToken={datasets.data?.nextPageToken} onPage={setPageToken} />
       </Section>
-      <CreateDataset
-        onCreated={(created) => {
-          datasets.reload();
-          setSelected(created.name);
-        }}
-      />
+      {manager ? (
+        <CreateDataset
+          onCreated={(created) => {
+            datasets.reload();
+            setSelected(created.name);
+          }}
+        />
+      ) : null}
       {dataset ? <DatasetDetails key={dataset.name} dataset={dataset} onChanged={datasets.reload} /> : null}
       <Section title="PACS">
         <p className="muted">
