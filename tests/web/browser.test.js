@@ -177,7 +177,14 @@ test('evaluate page compares two models and moves the operating point', async ()
   await page.getByTestId('evaluate-submit').click();
 
   const roc = page.getByTestId('roc-chart');
-  await roc.waitFor({ timeout: 120000 });
+  try {
+    await roc.waitFor({ timeout: 120000 });
+  } catch (error) {
+    // What the page showed instead, for the failure message and a screenshot.
+    await saveScreenshot(page, 'evaluate-failure');
+    const shown = await page.locator('main').innerText().catch(() => '(no main element)');
+    throw new Error(`no ROC chart after 120 s; the page shows:\n${shown}`, { cause: error });
+  }
   const sensitivity = page.getByTestId('metric-sensitivity').first();
   const specificity = page.getByTestId('metric-specificity').first();
   await sensitivity.waitFor({ timeout: 120000 });
@@ -213,10 +220,9 @@ test('evaluate page compares two models and moves the operating point', async ()
 
 test('run page predicts an uploaded DICOM file', async () => {
   const sourceDir = process.env.AILAB_SOURCE_DIR ?? path.resolve(import.meta.dirname, '../..');
-  // NOTE: a 258 KB mammogram, because Predict carries the file base64-encoded in a JSON
-  // body and the gateway rejects JSON bodies above --max_body_bytes (1 MiB by default),
-  // which the 2.8 MB mammograms of the same folder exceed.
-  const file = path.join(sourceDir, '..', 'shared', 'data', 'dicom', 'mg', 'MG_clunie_pixelspacing_ELE.dcm');
+  // A full 2.8 MB mammogram: Predict carries it base64-encoded in the JSON body, which
+  // the gateway accepts up to --max_file_body_bytes for this method.
+  const file = path.join(sourceDir, '..', 'shared', 'data', 'dicom', 'mg', 'MG1_JPLY.dcm');
   assert.ok(fs.existsSync(file), `missing test image ${file}`);
 
   const { page, problems } = await signedInPage(rad1);
