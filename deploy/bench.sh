@@ -9,6 +9,10 @@ build="${AILAB_BUILD_DIR:-$root/build}"
 out="$root/var/bench"
 mkdir -p "$out"
 
+# The anchors' tools and Python packages (Orthanc, wrk, PyTorch, scikit-learn, pydicom).
+if [ "$(id -u)" -eq 0 ]; then
+  "$root/deploy/install-bench-deps.sh"
+fi
 ninja -C "$build" bench
 
 areas=("$@")
