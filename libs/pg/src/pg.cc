@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "ailab/log/log.h"
 #include "ailab/status/status.h"
 
@@ -235,20 +236,25 @@ class Pool::Impl {
   // A connection taken from the pool; null when it broke and must be re-opened.
   using Connection = std::unique_ptr<pqxx::connection>;
 
-  void AddConnection(Connection connection) { idle_.push_back(std::move(connection)); }
+  void AddConnection(Connection connection) {
+    idle_.push_back({std::move(connection), absl::Now()});
+  }
 
-  Connection Acquire() {
+  // Takes an idle connection, waiting for one, and stores in `*idle_since` when it was
+  // last released.
+  Connection Acquire(absl::Time* idle_since = nullptr) {
     std::unique_lock<std::mutex> lock(mutex_);
     available_.wait(lock, [this] { return !idle_.empty(); });
-    Connection connection = std::move(idle_.back());
+    IdleConnection idle = std::move(idle_.back());
     idle_.pop_back();
-    return connection;
+    if (idle_since != nullptr) *idle_since = idle.since;
+    return std::move(idle.connection);
   }
 
   void Release(Connection connection) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      idle_.push_back(std::move(connection));
+      idle_.push_back({std::move(connection), absl::Now()});
     }
     available_.notify_one();
   }
@@ -268,6 +274,7 @@ class Pool::Impl {
   }
 
   absl::Status Run(const std::function<absl::Status(pqxx::work&)>& fn);
+  absl::Status RunAutocommit(const std::function<absl::Status(pqxx::nontransaction&)>& fn);
 
   const PoolOptions& options() const { return options_; }
 
@@ -279,11 +286,22 @@ class Pool::Impl {
   };
   Attempt RunOnce(Connection& connection, const std::function<absl::Status(pqxx::work&)>& fn,
                   int attempt);
+  // Checks a connection that sat idle with a query that changes nothing, and re-opens it
+  // when the server has ended it.
+  absl::Status CheckIdle(Connection& connection);
+  absl::Status RunAutocommitOnce(Connection& connection,
+                                 const std::function<absl::Status(pqxx::nontransaction&)>& fn);
+
+  struct IdleConnection {
+    Connection connection;
+    // When the connection was last released to the pool.
+    absl::Time since;
+  };
 
   const PoolOptions options_;
   std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<Connection> idle_;
+  std::vector<IdleConnection> idle_;
 };
 
 absl::Status Pool::Impl::Run(const std::function<absl::Status(pqxx::work&)>& fn) {
@@ -414,6 +432,91 @@ Pool::Impl::Attempt Pool::Impl::RunOnce(Connection& connection,
   }
 }
 
+absl::Status Pool::Impl::RunAutocommit(
+    const std::function<absl::Status(pqxx::nontransaction&)>& fn) {
+  // Under load connections go back and forth within milliseconds. One idle for longer
+  // may have been ended by a server restart, which only the next statement would notice.
+  constexpr absl::Duration kCheckIdleAfter = absl::Seconds(1);
+  absl::Time idle_since;
+  Connection connection = Acquire(&idle_since);
+  absl::Status status = EnsureOpen(connection);
+  if (status.ok() && absl::Now() - idle_since > kCheckIdleAfter) status = CheckIdle(connection);
+  if (status.ok()) status = RunAutocommitOnce(connection, fn);
+  Release(std::move(connection));
+  return status;
+}
+
+absl::Status Pool::Impl::CheckIdle(Connection& connection) {
+  try {
+    pqxx::nontransaction tx(*connection);
+    tx.exec("SELECT 1");
+    return absl::OkStatus();
+  } catch (const pqxx::broken_connection& error) {
+    PgLogger()->info("idle connection was closed, reconnecting schema={} error={}",
+                     options_.schema, FirstLine(error.what()));
+  } catch (const pqxx::sql_error& error) {
+    if (!IsConnectionLoss(error.sqlstate())) return SqlErrorToStatus(error);
+    PgLogger()->info("idle connection was ended by the server, reconnecting schema={} error={}",
+                     options_.schema, FirstLine(error.what()));
+  } catch (const std::exception& error) {
+    PgLogger()->error("idle connection check failed schema={} error={}", options_.schema,
+                      FirstLine(error.what()));
+  }
+  connection.reset();
+  return EnsureOpen(connection);
+}
+
+absl::Status Pool::Impl::RunAutocommitOnce(
+    Connection& connection, const std::function<absl::Status(pqxx::nontransaction&)>& fn) {
+  auto outcome_unknown = [&](const char* what) {
+    connection.reset();
+    PgLogger()->error("connection lost during an autocommit statement schema={} error={}",
+                      options_.schema, FirstLine(what));
+    return Unavailable("STATEMENT_OUTCOME_UNKNOWN",
+                       absl::StrCat("the database connection broke during a statement, so it "
+                                    "may or may not have been applied: ",
+                                    FirstLine(what), "; read the data back before retrying"),
+                       {{"schema", options_.schema}});
+  };
+  try {
+    pqxx::nontransaction tx(*connection);
+    return fn(tx);
+  } catch (const pqxx::broken_connection& error) {
+    return outcome_unknown(error.what());
+  } catch (const pqxx::in_doubt_error& error) {
+    return outcome_unknown(error.what());
+  } catch (const pqxx::statement_completion_unknown& error) {
+    return outcome_unknown(error.what());
+  } catch (const pqxx::sql_error& error) {
+    const std::string& sqlstate = error.sqlstate();
+    if (IsConnectionLoss(sqlstate)) return outcome_unknown(error.what());
+    if (IsRetryableConflict(sqlstate)) {
+      PgLogger()->warn("statement conflicted schema={} sqlstate={} error={}", options_.schema,
+                       sqlstate, FirstLine(error.what()));
+      return MakeError(absl::StatusCode::kAborted, "TRANSACTION_CONFLICT",
+                       absl::StrCat("the statement conflicted with a concurrent one: ",
+                                    FirstLine(error.what()), "; retry the request"),
+                       {{"schema", options_.schema}, {"sqlstate", sqlstate}});
+    }
+    absl::Status status = SqlErrorToStatus(error);
+    if (status.code() == absl::StatusCode::kInternal) {
+      PgLogger()->warn("statement failed schema={} sqlstate={} error={}", options_.schema,
+                       sqlstate, FirstLine(error.what()));
+    } else {
+      PgLogger()->debug("constraint violation schema={} sqlstate={} error={}", options_.schema,
+                        sqlstate, FirstLine(error.what()));
+    }
+    return status;
+  } catch (const std::exception& error) {
+    PgLogger()->error("autocommit statement failed schema={} error={}", options_.schema,
+                      FirstLine(error.what()));
+    if (connection != nullptr && !connection->is_open()) connection.reset();
+    return Internal("DATABASE_ERROR",
+                    absl::StrCat("database statement failed: ", FirstLine(error.what())),
+                    {{"schema", options_.schema}});
+  }
+}
+
 absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(const PoolOptions& options) {
   if (options.url.empty()) {
     return InvalidArgument("MISSING_DATABASE_URL", "database_url",
@@ -464,6 +567,10 @@ Pool::~Pool() = default;
 
 absl::Status Pool::Run(const std::function<absl::Status(pqxx::work&)>& fn) {
   return impl_->Run(fn);
+}
+
+absl::Status Pool::RunAutocommit(const std::function<absl::Status(pqxx::nontransaction&)>& fn) {
+  return impl_->RunAutocommit(fn);
 }
 
 const std::string& Pool::schema() const { return impl_->options().schema; }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -364,6 +365,76 @@ TEST_CASE("Pool: connection lost inside the function is UNAVAILABLE or retried",
   });
   CHECK(status.ok());
   CHECK(calls == 2);
+}
+
+TEST_CASE("Pool: autocommit statements commit one by one", "[postgres]") {
+  ailab::testing::ScratchDatabase db;
+  auto pool = MakePool(db.url(), "autocommit", 1);
+  REQUIRE(Exec(*pool, "CREATE TABLE items (id int PRIMARY KEY)").ok());
+
+  auto inserted = pool->QueryAutocommit<int64_t>(
+      [](pqxx::nontransaction& tx) -> absl::StatusOr<int64_t> {
+        return tx.exec("INSERT INTO items VALUES (1), (2) RETURNING id").size();
+      });
+  REQUIRE(inserted.ok());
+  CHECK(*inserted == 2);
+
+  // An error returned after a statement leaves that statement applied.
+  absl::Status failed = pool->RunAutocommit([](pqxx::nontransaction& tx) {
+    tx.exec("INSERT INTO items VALUES (3)");
+    return absl::InvalidArgumentError("stop here");
+  });
+  CHECK(failed.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(CountRows(*pool, "SELECT count(*) FROM items") == 3);
+
+  // SQL errors map as in Run.
+  absl::Status duplicate = pool->RunAutocommit([](pqxx::nontransaction& tx) {
+    tx.exec("INSERT INTO items VALUES (1)");
+    return absl::OkStatus();
+  });
+  CHECK(duplicate.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(CountRows(*pool, "SELECT count(*) FROM items") == 3);
+}
+
+TEST_CASE("Pool: autocommit reconnects an idle connection the server ended", "[postgres]") {
+  ailab::testing::ScratchDatabase db;
+  auto pool = MakePool(db.url(), "autocommit_idle", 1);
+  auto admin = MakePool(db.url(), "admin", 1);
+  REQUIRE(Exec(*pool, "CREATE TABLE items (id int)").ok());
+  int64_t before = CountRows(*pool, "SELECT pg_backend_pid()");
+  auto terminated = admin->Query<bool>([&](pqxx::work& tx) -> absl::StatusOr<bool> {
+    return tx.exec_params1("SELECT pg_terminate_backend($1)", before)[0].as<bool>();
+  });
+  REQUIRE(terminated.ok());
+  REQUIRE(*terminated);
+
+  // Past the idle limit the connection is checked, found closed and replaced before the
+  // statement is sent.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  absl::Status status = pool->RunAutocommit([](pqxx::nontransaction& tx) {
+    tx.exec("INSERT INTO items VALUES (1)");
+    return absl::OkStatus();
+  });
+  INFO(status.ToString());
+  CHECK(status.ok());
+  CHECK(CountRows(*pool, "SELECT count(*) FROM items") == 1);
+  CHECK(CountRows(*pool, "SELECT pg_backend_pid()") != before);
+}
+
+TEST_CASE("Pool: autocommit connection lost mid-statement is not retried", "[postgres]") {
+  ailab::testing::ScratchDatabase db;
+  auto pool = MakePool(db.url(), "autocommit_lost", 1);
+  int calls = 0;
+  absl::Status status = pool->RunAutocommit([&](pqxx::nontransaction& tx) {
+    ++calls;
+    tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+    return absl::OkStatus();
+  });
+  CHECK(calls == 1);
+  CHECK(status.code() == absl::StatusCode::kUnavailable);
+  CHECK(ailab::GetErrorReason(status) == "STATEMENT_OUTCOME_UNKNOWN");
+  // The next call gets a new connection.
+  CHECK(CountRows(*pool, "SELECT 1") == 1);
 }
 
 TEST_CASE("Page tokens round-trip and reject garbage", "[postgres]") {

@@ -79,6 +79,30 @@ class Pool {
     return result;
   }
 
+  // Runs `fn` on a pooled connection outside a transaction block, so that each statement
+  // commits on its own and no BEGIN or COMMIT round trip is made. Meant for a function
+  // that runs one write statement, or reads that need no common snapshot. An error that
+  // `fn` returns does not undo statements that already ran. Errors map as in Run, but
+  // nothing is retried: when the connection breaks during a statement, that statement
+  // may or may not have been applied, and the result is UNAVAILABLE with reason
+  // STATEMENT_OUTCOME_UNKNOWN. A connection that was idle for over a second is checked
+  // with an empty query first and re-opened if the server ended it, so that a
+  // PostgreSQL restart does not fail the first call on each pooled connection.
+  absl::Status RunAutocommit(const std::function<absl::Status(pqxx::nontransaction&)>& fn);
+
+  // Same as RunAutocommit, for functions that produce a value.
+  template <typename T>
+  absl::StatusOr<T> QueryAutocommit(
+      const std::function<absl::StatusOr<T>(pqxx::nontransaction&)>& fn) {
+    absl::StatusOr<T> result = absl::UnknownError("query did not run");
+    absl::Status status = RunAutocommit([&](pqxx::nontransaction& tx) -> absl::Status {
+      result = fn(tx);
+      return result.status();
+    });
+    if (!status.ok()) return status;
+    return result;
+  }
+
   // Applies the migrations of this pool's schema that are not applied yet.
   absl::Status Migrate(const std::vector<Migration>& migrations);
 
