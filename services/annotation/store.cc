@@ -105,17 +105,22 @@ constexpr char kContestColumns[] =
 
 // The save statement and the name it is prepared under. The data-modifying WITH opens
 // the annotator's session (PostgreSQL runs it exactly once, whether or not the main
-// statement reads it). The main statement chooses between insert and update under the
-// unique key, so concurrent saves of one key do not fail or duplicate (PostgreSQL's
-// INSERT ... ON CONFLICT guarantee; annotation_grpc_test checks it with 20 clients).
-// xmax is 0 on a new row.
+// statement reads it), and it stays open even when the save fails its revision check.
+// The main statement chooses between insert and update under the unique key, so
+// concurrent saves of one key do not fail or duplicate (PostgreSQL's INSERT ... ON
+// CONFLICT guarantee; annotation_grpc_test checks it with 20 clients). With an expected
+// revision it inserts nothing when no annotation exists, because the statement commits
+// on its own and a row inserted there could not be rolled back. xmax is 0 on a new row.
 constexpr char kSaveStatement[] = "annotation_save";
 const std::string& SaveSql() {
   static const std::string* const sql = new std::string(absl::StrCat(
       "WITH opened AS (INSERT INTO sessions (use_case, dataset, annotator) VALUES ($1, $2, $3) "
       "ON CONFLICT (use_case, dataset, annotator) WHERE end_time IS NULL DO NOTHING) "
       "INSERT INTO annotations AS a (use_case, dataset, annotator, instance, state, label, "
-      "shapes) VALUES ($1, $2, $3, $4, 'ANNOTATED', $5, NULLIF($6, '')::jsonb) "
+      "shapes) SELECT $1::text, $2::text, $3::text, $4::text, 'ANNOTATED', $5::text, "
+      "NULLIF($6::text, '')::jsonb "
+      "WHERE $7::bigint = 0 OR EXISTS (SELECT 1 FROM annotations WHERE use_case = $1 AND "
+      "dataset = $2 AND annotator = $3 AND instance = $4) "
       "ON CONFLICT ON CONSTRAINT annotations_key DO UPDATE "
       "SET state = 'ANNOTATED', label = EXCLUDED.label, shapes = EXCLUDED.shapes, "
       "update_time = now(), revision = a.revision + 1 "
@@ -141,34 +146,36 @@ absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::Save(
     const google::protobuf::RepeatedPtrField<v1::Box>& boxes,
     const google::protobuf::RepeatedPtrField<v1::Mask>& masks, int64_t expected_revision) {
   AILAB_ASSIGN_OR_RETURN(std::string shapes, ShapesJson(boxes, masks));
-  return pool_->Query<SaveResult>([&](pqxx::work& tx) -> absl::StatusOr<SaveResult> {
-    // Saving is the hot path of annotating, so it is one prepared statement: the
-    // annotator's session is opened in the same statement, and the plan is made once
-    // per connection. libpqxx prepares it on the server at its first use, and a repeated
-    // prepare() with the same text changes nothing.
-    tx.conn().prepare(kSaveStatement, SaveSql());
-    pqxx::result result = tx.exec_prepared(kSaveStatement, key.use_case, key.dataset, key.annotator,
-                                           key.instance, label, shapes, expected_revision);
+  // Saving is the hot path of annotating, so it is one prepared statement run outside a
+  // transaction block. The annotator's session is opened in the same statement, the plan
+  // is made once per connection, and no BEGIN or COMMIT round trip is made. libpqxx
+  // prepares the statement on the server at its first use, and a repeated prepare() with
+  // the same text changes nothing.
+  return pool_->QueryAutocommit<SaveResult>(
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<SaveResult> {
+        tx.conn().prepare(kSaveStatement, SaveSql());
+        pqxx::result result =
+            tx.exec_prepared(kSaveStatement, key.use_case, key.dataset, key.annotator, key.instance,
+                             label, shapes, expected_revision);
 
-    if (result.empty() || (expected_revision > 0 && result[0][11].as<bool>())) {
-      pqxx::result stored = tx.exec_params(
-          "SELECT revision FROM annotations WHERE use_case = $1 AND dataset = $2 AND "
-          "annotator = $3 AND instance = $4",
-          key.use_case, key.dataset, key.annotator, key.instance);
-      std::string found = stored.empty() || !result.empty()
-                              ? "no annotation"
-                              : absl::StrCat("revision ", stored[0][0].c_str());
-      return MakeError(absl::StatusCode::kAborted, "REVISION_MISMATCH",
-                       absl::StrCat("annotation of instance \"", key.instance, "\" by \"",
-                                    key.annotator, "\" has ", found, ", not expected revision ",
-                                    expected_revision,
-                                    "; read it again with GetAnnotation and retry"),
-                       {{"instance", key.instance},
-                        {"expected_revision", absl::StrCat(expected_revision)}});
-    }
-    AILAB_ASSIGN_OR_RETURN(v1::Annotation annotation, ToAnnotation(result[0]));
-    return SaveResult{std::move(annotation), result[0][11].as<bool>()};
-  });
+        if (result.empty() || (expected_revision > 0 && result[0][11].as<bool>())) {
+          pqxx::result stored = tx.exec_params(
+              "SELECT revision FROM annotations WHERE use_case = $1 AND dataset = $2 AND "
+              "annotator = $3 AND instance = $4",
+              key.use_case, key.dataset, key.annotator, key.instance);
+          std::string found = stored.empty() || !result.empty()
+                                  ? "no annotation"
+                                  : absl::StrCat("revision ", stored[0][0].c_str());
+          return MakeError(
+              absl::StatusCode::kAborted, "REVISION_MISMATCH",
+              absl::StrCat("annotation of instance \"", key.instance, "\" by \"", key.annotator,
+                           "\" has ", found, ", not expected revision ", expected_revision,
+                           "; read it again with GetAnnotation and retry"),
+              {{"instance", key.instance}, {"expected_revision", absl::StrCat(expected_revision)}});
+        }
+        AILAB_ASSIGN_OR_RETURN(v1::Annotation annotation, ToAnnotation(result[0]));
+        return SaveResult{std::move(annotation), result[0][11].as<bool>()};
+      });
 }
 
 absl::StatusOr<v1::Annotation> AnnotationStore::Skip(const AnnotationKey& key) {
