@@ -250,8 +250,19 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoPredict(const v1::Predict
   // Image, model run and result.
   AILAB_ASSIGN_OR_RETURN(Input input, PrepareInput(request, model));
   // A model predicts only for the images its use case is about. A breast-density model
-  // would otherwise give a head CT a density category and a breast report.
-  if (!use_case.modality.empty() && !input.modality.empty() &&
+  // would otherwise give a head CT a density category and a breast report. PNG uploads
+  // carry no header to check. A DICOM image without Modality, such as a colour photograph
+  // saved as DICOM, cannot be shown to fit, so it is rejected too.
+  const bool has_header = input.source != v1::Prediction::UPLOADED_PNG;
+  if (!use_case.modality.empty() && has_header && input.modality.empty()) {
+    return FailedPrecondition(
+        "MODALITY_MISSING",
+        absl::StrCat("the image has no Modality (0008,0060) in its DICOM header, but model \"",
+                     model.name, "\" is for use case \"", use_case.name, "\", which takes ",
+                     use_case.modality, " images; send an image whose header names its modality"),
+        {{"expected", use_case.modality}, {"model", model.name}});
+  }
+  if (!use_case.modality.empty() && has_header &&
       !ImageFitsUseCase(use_case.modality, input.modality, input.body_part)) {
     return FailedPrecondition(
         "MODALITY_MISMATCH",

@@ -118,12 +118,13 @@ class Harness {
                  "sha256:00"});
     models_.Add({"models/untrained", "Untrained", "useCases/pneumothorax", {}, 0, ""});
 
+    // Prepared arrays of mammograms: the modality comes from the ingest service's record.
     instances_.Add({"datasets/d/instances/bright", "2024-05-06", Put(UniformNpy(kSize, 0.9f)),
-                    kSize, ""});
+                    kSize, "", "MG"});
     instances_.Add({"datasets/d/instances/dark", "2024-05-07", Put(UniformNpy(kSize, 0.1f)), kSize,
-                    ""});
+                    "", "MG"});
     instances_.Add({"datasets/d/instances/large", "", Put(UniformNpy(2 * kSize, 0.8f)), 2 * kSize,
-                    ""});
+                    "", "MG"});
     instances_.Add({"datasets/d/instances/empty", "2024-01-01", "", 0, ""});
   }
 
@@ -273,6 +274,19 @@ TEST_CASE("Predict: image of another modality rejected", "[dicom]") {
   request.set_model("models/density");
   request.set_dicom(
       ReadFile(absl::StrCat(ailab::testing::SharedDataDir(), "/dicom/mg/MG1_JPLY.dcm")));
+  CHECK(harness.service().DoPredict(request).ok());
+
+  // A colour photograph saved as DICOM without a Modality attribute.
+  request.set_dicom(ReadFile(absl::StrCat(ailab::testing::SharedDataDir(),
+                                          "/dicom/compressed/HTJ2KLossless_08_RGB.dcm")));
+  CheckError(harness.service().DoPredict(request).status(), absl::StatusCode::kFailedPrecondition,
+             "no Modality");
+  InstanceInfo photo{"datasets/d/instances/photo", "", "", 0, harness.Put(request.dicom())};
+  harness.instances().Add(photo);
+  CheckError(harness.PredictInstance("datasets/d/instances/photo", "models/density").status(),
+             absl::StatusCode::kFailedPrecondition, "no Modality");
+  // The pneumothorax use case names no modality and takes it.
+  request.set_model("models/ptx");
   CHECK(harness.service().DoPredict(request).ok());
 }
 
