@@ -367,6 +367,18 @@ TEST_CASE("Gateway: injection strings come back verbatim as JSON") {
   CHECK(found);
 }
 
+TEST_CASE("Gateway: a very long name is a client error") {
+  Deployment& deployment = Shared();
+  // The service's error names the value; on the wire it must stay within gRPC's
+  // metadata limit, or the gateway would see RESOURCE_EXHAUSTED and return 429.
+  Json request = {{"name", "useCases/" + std::string(6000, 'x')}};
+  Response response = CallApi(deployment.main.port, absl::StrCat(kCatalog, "GetUseCase"),
+                              request.dump(), deployment.tokens["alice"]);
+  INFO(response.status << " " << response.body.substr(0, 300));
+  CHECK(response.status != 429);
+  CHECK((response.status == 400 || response.status == 404));
+}
+
 TEST_CASE("Gateway: a NUL character in text is refused, not cut short") {
   Deployment& deployment = Shared();
   // nlohmann writes the NUL as the escape \u0000.
