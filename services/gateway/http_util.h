@@ -51,7 +51,8 @@ int HttpStatusFor(grpc::StatusCode code);
 // Name of a gRPC code in UPPER_SNAKE, for example "NOT_FOUND".
 std::string CodeName(grpc::StatusCode code);
 
-// JSON text with `text` escaped as a JSON string, quotes included.
+// JSON text with `text` escaped as a JSON string, quotes included. Bytes that are not
+// well-formed UTF-8 become U+FFFD.
 std::string JsonQuote(absl::string_view text);
 
 // The error body of the contract:

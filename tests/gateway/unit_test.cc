@@ -261,6 +261,17 @@ TEST_CASE("HttpStatusFor: the contract's mapping") {
   CHECK(HttpStatusFor(grpc::StatusCode::DATA_LOSS) == 500);
 }
 
+TEST_CASE("JsonQuote: keeps UTF-8, replaces invalid bytes") {
+  CHECK(JsonQuote("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+        "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+  CHECK(JsonQuote("a\xff\xfe") == "\"a\\ufffd\\ufffd\"");
+  // Truncated, overlong, surrogate and out-of-range sequences.
+  CHECK(JsonQuote("\xc3") == "\"\\ufffd\"");
+  CHECK(JsonQuote("\xc0\xaf") == "\"\\ufffd\\ufffd\"");
+  CHECK(JsonQuote("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");
+  CHECK(JsonQuote("\xf4\x90\x80\x80") == "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+}
+
 TEST_CASE("ErrorJson: contract fields, escaped") {
   CHECK(ErrorJson(grpc::StatusCode::NOT_FOUND, "no \"x\"\n<b>", "USE_CASE_NOT_FOUND", "r1") ==
         "{\"code\":\"NOT_FOUND\",\"message\":\"no \\\"x\\\"\\n\\u003cb\\u003e\","
