@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/types/span.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
@@ -99,30 +100,58 @@ absl::Status DeleteDataset(const Args& args) {
 
 // --- ingest upload ---------------------------------------------------------------
 
-absl::Status Upload(const Args& args) {
-  AILAB_ASSIGN_OR_RETURN(std::string dataset, DatasetName(args));
-  std::vector<std::string> notes;
-  AILAB_ASSIGN_OR_RETURN(std::vector<UploadFile> files,
-                         ExpandUploadPaths(args.positional(), &notes));
-  for (const std::string& note : notes) std::printf("%s\n", note.c_str());
+// Files per UploadInstances stream. The service returns results only when a stream
+// ends, so when a stream breaks (the service restarted, say) only its own files go
+// unreported.
+constexpr size_t kFilesPerStream = 50;
 
-  auto stub = Stub(args);
+// Totals over the streams of one upload.
+struct UploadTotals {
+  int stored = 0;
+  int duplicate = 0;
+  int rejected = 0;
+};
+
+void PrintUploadResults(const v1::UploadInstancesResponse& response) {
+  for (const v1::UploadResult& result : response.results()) {
+    switch (result.outcome()) {
+      case v1::UploadResult::STORED:
+        std::printf("stored     %s -> %s\n", result.file_name().c_str(), result.instance().c_str());
+        break;
+      case v1::UploadResult::DUPLICATE:
+        std::printf("duplicate  %s -> %s\n", result.file_name().c_str(), result.instance().c_str());
+        break;
+      default:
+        std::printf("rejected   %s: [%s] %s\n", result.file_name().c_str(), result.reason().c_str(),
+                    result.message().c_str());
+        break;
+    }
+    for (const std::string& warning : result.warnings()) {
+      std::printf("           warning: %s\n", warning.c_str());
+    }
+  }
+  std::fflush(stdout);
+}
+
+// Sends `files` to `dataset` over one UploadInstances stream, in chunks, prints each
+// file's result and adds them to `totals`. A file that cannot be read is reported and
+// skipped.
+absl::Status UploadStream(IngestService::Stub& stub, const std::string& dataset,
+                          absl::Span<const UploadFile> files, UploadOpener& opener,
+                          UploadTotals& totals) {
   grpc::ClientContext context;
   v1::UploadInstancesResponse response;
   std::unique_ptr<grpc::ClientWriter<v1::UploadInstancesRequest>> writer(
-      stub->UploadInstances(&context, &response));
+      stub.UploadInstances(&context, &response));
 
-  // Streams each file in chunks; a file that cannot be read is reported and skipped.
-  UploadOpener opener;
   bool first = true;
   bool broken = false;
-  int unreadable = 0;
   for (const UploadFile& file : files) {
     absl::StatusOr<std::unique_ptr<UploadReader>> reader = opener.Open(file);
     if (!reader.ok()) {
       std::printf("rejected   %s: %s\n", file.display_name.c_str(),
                   std::string(reader.status().message()).c_str());
-      ++unreadable;
+      ++totals.rejected;
       continue;
     }
     std::string buffer;
@@ -153,34 +182,48 @@ absl::Status Upload(const Args& args) {
     }
     if (broken) break;  // the stream broke; Finish() returns why
   }
+  if (first) return absl::OkStatus();  // every file of this stream was unreadable
   writer->WritesDone();
   grpc::Status status = writer->Finish();
   if (!status.ok()) return rpc::FromGrpcStatus(status);
+  PrintUploadResults(response);
+  totals.stored += response.stored_count();
+  totals.duplicate += response.duplicate_count();
+  totals.rejected += response.rejected_count();
+  return absl::OkStatus();
+}
 
-  for (const v1::UploadResult& result : response.results()) {
-    switch (result.outcome()) {
-      case v1::UploadResult::STORED:
-        std::printf("stored     %s -> %s\n", result.file_name().c_str(), result.instance().c_str());
-        break;
-      case v1::UploadResult::DUPLICATE:
-        std::printf("duplicate  %s -> %s\n", result.file_name().c_str(),
-                    result.instance().c_str());
-        break;
-      default:
-        std::printf("rejected   %s: [%s] %s\n", result.file_name().c_str(),
-                    result.reason().c_str(), result.message().c_str());
-        break;
-    }
-    for (const std::string& warning : result.warnings()) {
-      std::printf("           warning: %s\n", warning.c_str());
+absl::Status Upload(const Args& args) {
+  AILAB_ASSIGN_OR_RETURN(std::string dataset, DatasetName(args));
+  std::vector<std::string> notes;
+  AILAB_ASSIGN_OR_RETURN(std::vector<UploadFile> files,
+                         ExpandUploadPaths(args.positional(), &notes));
+  for (const std::string& note : notes) std::printf("%s\n", note.c_str());
+
+  auto stub = Stub(args);
+  UploadOpener opener;
+  UploadTotals totals;
+  for (size_t begin = 0; begin < files.size(); begin += kFilesPerStream) {
+    const size_t count = std::min(kFilesPerStream, files.size() - begin);
+    absl::Status sent = UploadStream(
+        *stub, dataset, absl::MakeConstSpan(files).subspan(begin, count), opener, totals);
+    if (!sent.ok()) {
+      std::printf("%d stored, %d duplicate, %d rejected before the failure\n", totals.stored,
+                  totals.duplicate, totals.rejected);
+      std::fflush(stdout);
+      return Annotate(sent, absl::StrCat("upload of files ", begin + 1, " to ", begin + count,
+                                         " of ", files.size(),
+                                         " failed, and their results are unknown; run the same "
+                                         "command again, which reports files already stored "
+                                         "as duplicates"));
     }
   }
-  int rejected = response.rejected_count() + unreadable;
-  std::printf("%d stored, %d duplicate, %d rejected\n", response.stored_count(),
-              response.duplicate_count(), rejected);
-  if (rejected > 0) {
+  std::printf("%d stored, %d duplicate, %d rejected\n", totals.stored, totals.duplicate,
+              totals.rejected);
+  std::fflush(stdout);
+  if (totals.rejected > 0) {
     return FailedPrecondition("FILES_REJECTED",
-                              absl::StrCat(rejected, " of ", files.size(),
+                              absl::StrCat(totals.rejected, " of ", files.size(),
                                            " files were rejected; see the lines above"));
   }
   return absl::OkStatus();

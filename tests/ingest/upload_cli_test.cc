@@ -74,6 +74,9 @@ class Ingest {
     return response.instances_size();
   }
 
+  // Stops the service, so that uploads fail.
+  void Stop() { REQUIRE(process_->Stop().ok()); }
+
   CommandResult Upload(const std::string& dataset, const std::string& paths) {
     return Run(absl::StrCat(ailab::testing::BinaryPath("ailab"), " ingest upload --dataset=",
                             dataset, " --ingest_address=", process_->address(), " ", paths));
@@ -134,6 +137,51 @@ TEST_CASE("ailab ingest upload reads a zip archive entry by entry", "[service]")
     CHECK(absl::StrContains(again.output, "0 stored, 3 duplicate, 1 rejected"));
     CHECK(ingest.InstanceCount(dataset) == 3);
   }
+}
+
+TEST_CASE("ailab ingest upload sends many files over several streams", "[service]") {
+  Ingest ingest;
+  std::string dataset = ingest.CreateDataset("many");
+  ailab::testing::TempDir dir;
+  const std::string archive = dir.path() + "/many.zip";
+  // 120 entries, each a copy of one of three images: more files than one stream takes.
+  const std::string script_path = dir.path() + "/make_zip.py";
+  {
+    FILE* out = std::fopen(script_path.c_str(), "w");
+    REQUIRE(out != nullptr);
+    std::fputs(
+        "import sys, zipfile\n"
+        "z = zipfile.ZipFile(sys.argv[1], 'w')\n"
+        "for i in range(120):\n"
+        "    z.write(sys.argv[2 + i % 3], 'IM%03d' % i)\n"
+        "z.close()\n",
+        out);
+    std::fclose(out);
+  }
+  CommandResult made = Run(absl::StrCat("/usr/bin/python3 ", script_path, " ", archive, " ",
+                                        Uncompressed("CT_small.dcm"), " ",
+                                        Uncompressed("DX_MONO1_highdicom.dcm"), " ",
+                                        Uncompressed("MR_rorden_0051.dcm")));
+  INFO(made.output);
+  REQUIRE(made.exit_code == 0);
+
+  CommandResult upload = ingest.Upload(dataset, archive);
+  INFO(upload.output);
+  CHECK(upload.exit_code == 0);
+  // Totals add up over the streams, and a copy in a later stream is a duplicate.
+  CHECK(absl::StrContains(upload.output, "3 stored, 117 duplicate, 0 rejected"));
+  CHECK(ingest.InstanceCount(dataset) == 3);
+}
+
+TEST_CASE("ailab ingest upload says what to do when the service is gone", "[service]") {
+  Ingest ingest;
+  std::string dataset = ingest.CreateDataset("gone");
+  ingest.Stop();
+  CommandResult upload = ingest.Upload(dataset, Uncompressed("CT_small.dcm"));
+  INFO(upload.output);
+  CHECK(upload.exit_code != 0);
+  CHECK(absl::StrContains(upload.output, "upload of files 1 to 1 of 1 failed"));
+  CHECK(absl::StrContains(upload.output, "run the same command again"));
 }
 
 TEST_CASE("ailab ingest upload names a broken zip archive", "[service]") {
