@@ -4,7 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "ailab/status/status.h"
 
 namespace ailab::ingest {
@@ -40,6 +40,50 @@ absl::Status Invalid(absl::string_view filter, absl::string_view why) {
                          {{"filter", filter}});
 }
 
+// Splits `text` into conditions at the word AND (any case) between spaces, outside
+// quoted values.
+absl::StatusOr<std::vector<std::string>> SplitTerms(absl::string_view filter,
+                                                    absl::string_view text) {
+  std::vector<std::string> terms;
+  std::string current;
+  char quote = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (quote != 0 || c == '"' || c == '\'') {
+      if (quote == 0) {
+        quote = c;
+      } else if (c == quote) {
+        quote = 0;
+      }
+      current.push_back(c);
+      ++i;
+      continue;
+    }
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      size_t word = i;
+      while (word < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[word]))) {
+        ++word;
+      }
+      const bool is_and = word + 3 <= text.size() &&
+                          absl::EqualsIgnoreCase(text.substr(word, 3), "AND") &&
+                          (word + 3 == text.size() ||
+                           absl::ascii_isspace(static_cast<unsigned char>(text[word + 3])));
+      if (is_and) {
+        terms.push_back(std::move(current));
+        current.clear();
+        i = word + 3;
+        continue;
+      }
+    }
+    current.push_back(c);
+    ++i;
+  }
+  if (quote != 0) return Invalid(filter, "a quoted value is not closed");
+  terms.push_back(std::move(current));
+  return terms;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<InstanceCondition>> ParseInstanceFilter(absl::string_view filter) {
@@ -47,29 +91,27 @@ absl::StatusOr<std::vector<InstanceCondition>> ParseInstanceFilter(absl::string_
   std::string text(absl::StripAsciiWhitespace(filter));
   if (text.empty()) return conditions;
 
-  // Split on the word AND (any case) between conditions.
-  std::vector<std::string> terms;
-  std::string current;
-  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
-    if (absl::AsciiStrToUpper(word) == "AND") {
-      terms.push_back(current);
-      current.clear();
-    } else {
-      absl::StrAppend(&current, word);
-    }
-  }
-  terms.push_back(current);
-
-  for (const std::string& term : terms) {
+  AILAB_ASSIGN_OR_RETURN(std::vector<std::string> terms, SplitTerms(filter, text));
+  for (const std::string& raw_term : terms) {
+    const absl::string_view term = absl::StripAsciiWhitespace(raw_term);
     size_t eq = term.find('=');
-    if (term.empty() || eq == std::string::npos) {
+    if (term.empty() || eq == absl::string_view::npos) {
       return Invalid(filter, absl::StrCat("\"", term, "\" is not FIELD=VALUE"));
     }
-    std::string field = absl::AsciiStrToLower(term.substr(0, eq));
-    std::string value = term.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front()) {
+    std::string field = absl::AsciiStrToLower(absl::StripAsciiWhitespace(term.substr(0, eq)));
+    std::string value(absl::StripAsciiWhitespace(term.substr(eq + 1)));
+    const bool quoted = !value.empty() && (value.front() == '"' || value.front() == '\'');
+    if (quoted) {
+      const char quote = value.front();
+      if (value.size() < 2 || value.back() != quote ||
+          value.find(quote, 1) != value.size() - 1) {
+        return Invalid(filter, absl::StrCat("the value of ", field,
+                                            " has text after its closing quote"));
+      }
       value = value.substr(1, value.size() - 2);
+    } else if (value.find_first_of(" \t\"'") != std::string::npos) {
+      return Invalid(filter, absl::StrCat("the value \"", value, "\" of ", field,
+                                          " has spaces or quotes; put it in double quotes"));
     }
     auto it = Fields().find(field);
     if (it == Fields().end()) return Invalid(filter, absl::StrCat("unknown field \"", field, "\""));

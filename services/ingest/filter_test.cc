@@ -17,6 +17,16 @@ TEST_CASE("ParseInstanceFilter: conditions joined by AND", "[filter]") {
   CHECK((*conditions)[2].value == "MLO");
 }
 
+TEST_CASE("ParseInstanceFilter: quoted values keep spaces and AND", "[filter]") {
+  auto conditions =
+      ParseInstanceFilter("source_file=\"scan AND view.dcm\" and modality='MG' AND view=CC");
+  REQUIRE(conditions.ok());
+  REQUIRE(conditions->size() == 3);
+  CHECK((*conditions)[0].value == "scan AND view.dcm");
+  CHECK((*conditions)[1].value == "MG");
+  CHECK((*conditions)[2].value == "CC");
+}
+
 TEST_CASE("ParseInstanceFilter: empty filter has no conditions", "[filter]") {
   auto conditions = ParseInstanceFilter("  ");
   REQUIRE(conditions.ok());
@@ -31,7 +41,8 @@ TEST_CASE("ParseInstanceFilter: study names reduce to ids", "[filter]") {
 
 TEST_CASE("ParseInstanceFilter: malformed filters are rejected", "[filter]") {
   for (const char* bad : {"split", "color=red", "split=LATER", "png_ready=maybe", "split=TRAIN AND",
-                          "split=TRAIN OR split=TEST"}) {
+                          "split=TRAIN OR split=TEST", "modality=\"MG\" OR 1=1",
+                          "modality=\"MG\"x", "source_file=my scan.dcm", "view=\"MLO"}) {
     INFO(bad);
     auto conditions = ParseInstanceFilter(bad);
     REQUIRE_FALSE(conditions.ok());
