@@ -219,6 +219,14 @@ void Gateway::HandleApi(Request request, Respond respond) {
     respond(WithRoute(ErrorReply(status, request.request_id), route_label));
   };
 
+  if (request.path == "/api/upload") {
+    // Only a POST reaches the upload stream (IsUpload); say so instead of "no method".
+    fail(MakeError(absl::StatusCode::kInvalidArgument, "METHOD_NOT_POST",
+                   absl::StrCat("send uploads as POST /api/upload?dataset=datasets/{id}&"
+                                "filename=NAME with the DICOM file as the body, not ",
+                                request.method)));
+    return;
+  }
   if (route == nullptr || descriptor == nullptr) {
     fail(NotFound("METHOD_NOT_FOUND",
                   absl::StrCat("no API method \"", method,

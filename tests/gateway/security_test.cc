@@ -367,6 +367,19 @@ TEST_CASE("Gateway: injection strings come back verbatim as JSON") {
   CHECK(found);
 }
 
+TEST_CASE("Gateway: upload with GET names POST") {
+  Deployment& deployment = Shared();
+  Connection connection(deployment.main.port);
+  RequestSpec request;
+  request.target = "/api/upload?dataset=datasets/d&filename=a.dcm";
+  request.headers = {{"Authorization", "Bearer " + deployment.tokens["alice"]}};
+  Response response = connection.Send(request);
+  INFO(response.status << " " << response.body);
+  CHECK(response.status == 400);
+  CHECK(absl::StrContains(response.body, "METHOD_NOT_POST"));
+  CHECK(absl::StrContains(response.body, "POST /api/upload"));
+}
+
 TEST_CASE("Gateway: a very long name is a client error") {
   Deployment& deployment = Shared();
   // The service's error names the value; on the wire it must stay within gRPC's
