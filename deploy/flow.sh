@@ -87,8 +87,8 @@ ailab train create --id=density-resnet18 --use_case "$use_case" --dataset datase
   --max_epochs "$epochs" --early_stopping_patience 3 --batch_size 16 --learning_rate 0.001 \
   --augmentation flip_rotate \
   --seed 1 --wait | tee "$work/train.log"
+# `train create --wait` has printed the model, its test metrics and confusion matrix.
 model="$(grep -o 'models/[A-Za-z0-9._-]*' "$work/train.log" | tail -n 1)"
-ailab model get "$model" --table
 
 step "Leaderboard: submit the model to a challenge scored against the reference reader"
 now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -137,4 +137,4 @@ if [ -n "${AILAB_GATEWAY_URL:-}" ]; then
   fi
 fi
 
-step "Done in $(( $(date +%s) - started )) s (at $now)"
+step "Done in $(( $(date +%s) - started )) s (at $(date -u +%Y-%m-%dT%H:%M:%SZ))"
