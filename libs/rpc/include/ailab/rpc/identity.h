@@ -13,6 +13,10 @@
 // tool; such a call may name a user in the older, unsigned "x-ailab-user" key only
 // when it also carries the internal token, or when no --internal_token is configured
 // (a developer's machine).
+//
+// NOTE: a call that names no user passes even without the internal token, as trusted
+// platform traffic, because most service-to-service clients do not send the token yet.
+// Only network policy (the Helm chart's) keeps other callers off the services' ports.
 #pragma once
 
 #include <cstdint>
