@@ -11,7 +11,7 @@ mkdir -p "$out"
 
 # The anchors' tools and Python packages (Orthanc, wrk, PyTorch, scikit-learn, pydicom).
 if [ "$(id -u)" -eq 0 ]; then
-  "$root/deploy/install-bench-deps.sh"
+  "$root/deploy/install-deps.sh" --bench
 fi
 ninja -C "$build" bench
 
