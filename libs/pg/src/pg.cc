@@ -291,6 +291,13 @@ class Pool::Impl {
   absl::Status CheckIdle(Connection& connection);
   absl::Status RunAutocommitOnce(Connection& connection,
                                  const std::function<absl::Status(pqxx::nontransaction&)>& fn);
+  // Logs an SQL error that is not retried and maps it to a status (the table in pg.h).
+  absl::Status FailedStatement(const pqxx::sql_error& error);
+  // Logs an error that is neither an SQL nor a connection error, such as a libpqxx usage
+  // or conversion error or anything a function threw itself, and maps it to INTERNAL.
+  // `what` names the failed work in the log and the message.
+  absl::Status UnexpectedError(Connection& connection, const std::exception& error,
+                               absl::string_view what);
 
   struct IdleConnection {
     Connection connection;
@@ -409,26 +416,9 @@ Pool::Impl::Attempt Pool::Impl::RunOnce(Connection& connection,
       SleepBeforeRetry(attempt);
       return {SqlErrorToStatus(error), true};
     }
-    absl::Status status = SqlErrorToStatus(error);
-    if (status.code() == absl::StatusCode::kInternal ||
-        status.code() == absl::StatusCode::kAborted) {
-      PgLogger()->warn("statement failed schema={} sqlstate={} error={}", options_.schema,
-                       sqlstate, FirstLine(error.what()));
-    } else {
-      PgLogger()->debug("constraint violation schema={} sqlstate={} error={}", options_.schema,
-                        sqlstate, FirstLine(error.what()));
-    }
-    return {status, false};
+    return {FailedStatement(error), false};
   } catch (const std::exception& error) {
-    // Usage, conversion and range errors of libpqxx (for example reading NULL as an
-    // int) and anything `fn` threw itself.
-    PgLogger()->error("transaction failed schema={} error={}", options_.schema,
-                      FirstLine(error.what()));
-    if (connection != nullptr && !connection->is_open()) connection.reset();
-    return {Internal("DATABASE_ERROR", absl::StrCat("database transaction failed: ",
-                                                    FirstLine(error.what())),
-                     {{"schema", options_.schema}}),
-            false};
+    return {UnexpectedError(connection, error, "transaction"), false};
   }
 }
 
@@ -490,7 +480,12 @@ absl::Status Pool::Impl::RunAutocommitOnce(
   } catch (const pqxx::sql_error& error) {
     const std::string& sqlstate = error.sqlstate();
     if (IsConnectionLoss(sqlstate)) return outcome_unknown(error.what());
-    if (IsRetryableConflict(sqlstate)) {
+    // libpqxx 6 reports serialization failures and deadlocks as transaction_rollback
+    // subclasses, sometimes without an SQLSTATE.
+    const bool conflict = IsRetryableConflict(sqlstate) ||
+                          dynamic_cast<const pqxx::serialization_failure*>(&error) != nullptr ||
+                          dynamic_cast<const pqxx::deadlock_detected*>(&error) != nullptr;
+    if (conflict) {
       PgLogger()->warn("statement conflicted schema={} sqlstate={} error={}", options_.schema,
                        sqlstate, FirstLine(error.what()));
       return MakeError(absl::StatusCode::kAborted, "TRANSACTION_CONFLICT",
@@ -498,23 +493,33 @@ absl::Status Pool::Impl::RunAutocommitOnce(
                                     FirstLine(error.what()), "; retry the request"),
                        {{"schema", options_.schema}, {"sqlstate", sqlstate}});
     }
-    absl::Status status = SqlErrorToStatus(error);
-    if (status.code() == absl::StatusCode::kInternal) {
-      PgLogger()->warn("statement failed schema={} sqlstate={} error={}", options_.schema,
-                       sqlstate, FirstLine(error.what()));
-    } else {
-      PgLogger()->debug("constraint violation schema={} sqlstate={} error={}", options_.schema,
-                        sqlstate, FirstLine(error.what()));
-    }
-    return status;
+    return FailedStatement(error);
   } catch (const std::exception& error) {
-    PgLogger()->error("autocommit statement failed schema={} error={}", options_.schema,
-                      FirstLine(error.what()));
-    if (connection != nullptr && !connection->is_open()) connection.reset();
-    return Internal("DATABASE_ERROR",
-                    absl::StrCat("database statement failed: ", FirstLine(error.what())),
-                    {{"schema", options_.schema}});
+    return UnexpectedError(connection, error, "autocommit statement");
   }
+}
+
+absl::Status Pool::Impl::FailedStatement(const pqxx::sql_error& error) {
+  absl::Status status = SqlErrorToStatus(error);
+  if (status.code() == absl::StatusCode::kInternal ||
+      status.code() == absl::StatusCode::kAborted) {
+    PgLogger()->warn("statement failed schema={} sqlstate={} error={}", options_.schema,
+                     error.sqlstate(), FirstLine(error.what()));
+  } else {
+    PgLogger()->debug("constraint violation schema={} sqlstate={} error={}", options_.schema,
+                      error.sqlstate(), FirstLine(error.what()));
+  }
+  return status;
+}
+
+absl::Status Pool::Impl::UnexpectedError(Connection& connection, const std::exception& error,
+                                         absl::string_view what) {
+  PgLogger()->error("{} failed schema={} error={}", std::string(what), options_.schema,
+                    FirstLine(error.what()));
+  if (connection != nullptr && !connection->is_open()) connection.reset();
+  return Internal("DATABASE_ERROR",
+                  absl::StrCat("database ", what, " failed: ", FirstLine(error.what())),
+                  {{"schema", options_.schema}});
 }
 
 absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(const PoolOptions& options) {
