@@ -254,25 +254,26 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoPredict(const v1::Predict
   // carry no header to check. A DICOM image without Modality, such as a colour photograph
   // saved as DICOM, cannot be shown to fit, so it is rejected too.
   const bool has_header = input.source != v1::Prediction::UPLOADED_PNG;
-  if (!use_case.modality.empty() && has_header && input.modality.empty()) {
-    return FailedPrecondition(
-        "MODALITY_MISSING",
-        absl::StrCat("the image has no Modality (0008,0060) in its DICOM header, but model \"",
-                     model.name, "\" is for use case \"", use_case.name, "\", which takes ",
-                     use_case.modality, " images; send an image whose header names its modality"),
-        {{"expected", use_case.modality}, {"model", model.name}});
-  }
-  if (!use_case.modality.empty() && has_header &&
-      !ImageFitsUseCase(use_case.modality, input.modality, input.body_part)) {
-    return FailedPrecondition(
-        "MODALITY_MISMATCH",
-        absl::StrCat(
-            "the image is of modality ", input.modality,
-            input.body_part.empty() ? "" : absl::StrCat(" (body part ", input.body_part, ")"),
-            ", but model \"", model.name, "\" is for use case \"", use_case.name,
-            "\", which takes ", use_case.modality, " images; choose a model of a use case for ",
-            input.modality, " images"),
-        {{"modality", input.modality}, {"expected", use_case.modality}, {"model", model.name}});
+  if (!use_case.modality.empty() && has_header) {
+    if (input.modality.empty()) {
+      return FailedPrecondition(
+          "MODALITY_MISSING",
+          absl::StrCat("the image has no Modality (0008,0060) in its DICOM header, but model \"",
+                       model.name, "\" is for use case \"", use_case.name, "\", which takes ",
+                       use_case.modality, " images; send an image whose header names its modality"),
+          {{"expected", use_case.modality}, {"model", model.name}});
+    }
+    if (!ImageFitsUseCase(use_case.modality, input.modality, input.body_part)) {
+      return FailedPrecondition(
+          "MODALITY_MISMATCH",
+          absl::StrCat(
+              "the image is of modality ", input.modality,
+              input.body_part.empty() ? "" : absl::StrCat(" (body part ", input.body_part, ")"),
+              ", but model \"", model.name, "\" is for use case \"", use_case.name,
+              "\", which takes ", use_case.modality, " images; choose a model of a use case for ",
+              input.modality, " images"),
+          {{"modality", input.modality}, {"expected", use_case.modality}, {"model", model.name}});
+    }
   }
   AILAB_ASSIGN_OR_RETURN(std::shared_ptr<BatchingPredictor> predictor,
                          deps_.model_cache->Get(model));
