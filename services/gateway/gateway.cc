@@ -220,7 +220,8 @@ void Gateway::HandleApi(Request request, Respond respond) {
   };
 
   if (request.path == "/api/upload") {
-    // Only a POST reaches the upload stream (IsUpload); say so instead of "no method".
+    // Only a POST reaches the upload stream (IsUpload), so other methods get that fix
+    // instead of "no method".
     fail(MakeError(absl::StatusCode::kInvalidArgument, "METHOD_NOT_POST",
                    absl::StrCat("send uploads as POST /api/upload?dataset=datasets/{id}&"
                                 "filename=NAME with the DICOM file as the body, not ",
@@ -460,8 +461,8 @@ Reply Gateway::ServeBlob(const Request& request) {
   absl::StatusOr<identity::Principal> caller =
       identity_->Authenticate(request.authorization, absl::Now());
   if (!caller.ok()) return WithRoute(ErrorReply(caller.status(), request.request_id), route);
-  // Images, arrays and model files are for the people who work with the data; a
-  // challenge participant sees scores only.
+  // Images, arrays and model files are for the people who work with the data, so a
+  // challenge participant gets scores only.
   if (!caller->HasRole(rpc::kRoleRadiologist) && !caller->HasRole(rpc::kRoleDataManager) &&
       !caller->HasRole(rpc::kRoleReviewer)) {
     return WithRoute(

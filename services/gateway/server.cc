@@ -615,7 +615,7 @@ void HttpServer::Impl::Shutdown() {
     logger->warn("grace period over; closing connections={} streams={}", connections.load(),
                  streams.load());
     // Reading stops first, so that an upload cut short still gets its response, which
-    // says what was stored. Then whatever is left is closed.
+    // lists what was stored. Then whatever is left is closed.
     for_each_session([](SessionBase& session) { session.StopReading(); });
     const absl::Time answer_deadline = absl::Now() + absl::Seconds(2);
     while ((connections > 0 || streams > 0) && absl::Now() < answer_deadline) {

@@ -238,7 +238,7 @@ TEST_CASE("Blobs: served to signed-in users by id") {
   CHECK(found.Header("content-type") == "image/png");
 
   CHECK(get("/api/blobs/" + *id, "").status == 401);
-  // A challenge participant sees scores, not images.
+  // A challenge participant gets scores, not images.
   CHECK(get("/api/blobs/" + *id, deployment.tokens["pat"]).status == 403);
   Response missing = get("/api/blobs/sha256:" + std::string(64, '0'), deployment.tokens["alice"]);
   CHECK(missing.status == 404);
