@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/catalog/v1/catalog.grpc.pb.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "services/annotation/directories.h"
@@ -27,6 +28,7 @@ class GrpcUseCaseDirectory : public UseCaseDirectory {
     catalog::UseCase use_case;
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     grpc::Status status = stub_->GetUseCase(&context, request, &use_case);
     if (!status.ok()) return CallError(name, status);
     return ToInfo(use_case);

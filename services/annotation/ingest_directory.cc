@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "services/annotation/directories.h"
@@ -37,6 +38,7 @@ class GrpcInstanceDirectory : public InstanceDirectory {
       ingest::ListInstancesResponse response;
       grpc::ClientContext context;
       rpc::SetTimeout(context, kCallTimeout);
+      rpc::AddInternalToken(context);
       grpc::Status status = stub_->ListInstances(&context, request, &response);
       if (!status.ok()) return CallError(dataset, status);
       for (const ingest::Instance& instance : response.instances()) {

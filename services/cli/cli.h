@@ -111,13 +111,23 @@ inline const std::vector<std::string>& CliRoles() {
 // How long a signed identity from the CLI stays valid.
 inline constexpr absl::Duration kCliIdentityLifetime = absl::Minutes(5);
 
+// Adds the platform's internal token from $AILAB_INTERNAL_TOKEN, when it is set. A
+// service with a token rejects calls that carry neither it nor a signed identity.
+inline void AddPlatformToken(grpc::ClientContext& context) {
+  const char* token = std::getenv("AILAB_INTERNAL_TOKEN");
+  if (token != nullptr && *token != '\0') context.AddMetadata(rpc::kInternalTokenKey, token);
+}
+
 // Adds who a call acts for. With a `user` and the platform's internal token in
 // $AILAB_INTERNAL_TOKEN, the call carries x-ailab-identity signed with that token and
 // the token itself. The identity names the user with CliRoles() and is valid for
 // kCliIdentityLifetime. With a `user` but no token, the call carries the unsigned
-// x-ailab-user. With no user, it carries nothing.
+// x-ailab-user. With no user, it carries the token alone (AddPlatformToken).
 inline void AddCallerMetadata(grpc::ClientContext& context, const std::string& user) {
-  if (user.empty()) return;
+  if (user.empty()) {
+    AddPlatformToken(context);
+    return;
+  }
   const char* token = std::getenv("AILAB_INTERNAL_TOKEN");
   if (token == nullptr || *token == '\0') {
     context.AddMetadata(rpc::kUserKey, user);

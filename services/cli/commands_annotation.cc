@@ -450,6 +450,7 @@ absl::StatusOr<std::vector<ListedInstance>> ListDatasetInstances(const Args& arg
   while (true) {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    AddPlatformToken(context);
     ::ailab::ingest::v1::ListInstancesResponse response;
     grpc::Status status = stub->ListInstances(&context, request, &response);
     if (!status.ok()) return rpc::FromGrpcStatus(status);
@@ -471,6 +472,7 @@ absl::StatusOr<std::vector<std::string>> UseCaseCategories(const Args& args,
   ::ailab::catalog::v1::UseCase response;
   grpc::ClientContext context;
   rpc::SetTimeout(context, kCallTimeout);
+  AddPlatformToken(context);
   grpc::Status status = stub->GetUseCase(&context, request, &response);
   if (!status.ok()) return rpc::FromGrpcStatus(status);
   std::vector<std::string> categories;

@@ -140,6 +140,7 @@ absl::Status UploadStream(IngestService::Stub& stub, const std::string& dataset,
                           absl::Span<const UploadFile> files, UploadOpener& opener,
                           UploadTotals& totals) {
   grpc::ClientContext context;
+  AddPlatformToken(context);
   v1::UploadInstancesResponse response;
   std::unique_ptr<grpc::ClientWriter<v1::UploadInstancesRequest>> writer(
       stub.UploadInstances(&context, &response));

@@ -159,6 +159,7 @@ absl::Status Follow(const Args& args, const std::string& name) {
   while (true) {
     auto stub = Stub(args);
     grpc::ClientContext context;
+    AddPlatformToken(context);
     v1::WatchTrainingJobRequest request;
     request.set_name(name);
     auto reader = stub->WatchTrainingJob(&context, request);

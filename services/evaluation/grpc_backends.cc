@@ -54,6 +54,7 @@ class GrpcBackends : public Backends {
   absl::StatusOr<ModelInfo> GetModel(const std::string& name) override {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     training::v1::GetModelRequest request;
     request.set_name(name);
     training::v1::Model model;
@@ -71,6 +72,7 @@ class GrpcBackends : public Backends {
   absl::StatusOr<ModelArtifacts> GetModelArtifacts(const std::string& name) override {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     training::v1::GetModelRequest request;
     request.set_name(name);
     training::v1::Model model;
@@ -117,6 +119,7 @@ class GrpcBackends : public Backends {
     do {
       grpc::ClientContext context;
       rpc::SetTimeout(context, kCallTimeout);
+      rpc::AddInternalToken(context);
       training::v1::ListTestPredictionsRequest request;
       request.set_parent(model);
       request.set_page_size(1000);
@@ -138,6 +141,7 @@ class GrpcBackends : public Backends {
   absl::StatusOr<UseCaseInfo> GetUseCase(const std::string& name) override {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     catalog::v1::GetUseCaseRequest request;
     request.set_name(name);
     catalog::v1::UseCase use_case;
@@ -163,6 +167,7 @@ class GrpcBackends : public Backends {
     do {
       grpc::ClientContext context;
       rpc::SetTimeout(context, kCallTimeout);
+      rpc::AddInternalToken(context);
       ingest::v1::ListInstancesRequest request;
       request.set_parent(dataset);
       request.set_page_size(1000);
@@ -196,6 +201,7 @@ class GrpcBackends : public Backends {
     do {
       grpc::ClientContext context;
       rpc::SetTimeout(context, kCallTimeout);
+      rpc::AddInternalToken(context);
       annotation::v1::ExportLabelsRequest request;
       request.set_use_case(use_case);
       request.set_dataset(dataset);
@@ -252,6 +258,7 @@ class GrpcBackends : public Backends {
                                          const std::string& instance) override {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kPredictTimeout);
+    rpc::AddInternalToken(context);
     inference::v1::PredictRequest request;
     request.set_model(model);
     request.set_instance(instance);
@@ -274,6 +281,7 @@ class GrpcBackends : public Backends {
     do {
       grpc::ClientContext context;
       rpc::SetTimeout(context, kCallTimeout);
+      rpc::AddInternalToken(context);
       inference::v1::ListPredictionsRequest request;
       request.set_model(model);
       request.set_page_size(1000);

@@ -288,6 +288,7 @@ void Gateway::HandleApi(Request request, Respond respond) {
 void Gateway::AddCallMetadata(grpc::ClientContext& context, const Request& request,
                               const identity::Principal& caller) {
   context.AddMetadata(rpc::kRequestIdKey, request.request_id);
+  rpc::AddInternalToken(context);
   if (caller.user_id.empty()) return;
   // The signed identity, and the user id with the internal token for services that
   // read only x-ailab-user.
@@ -295,7 +296,6 @@ void Gateway::AddCallMetadata(grpc::ClientContext& context, const Request& reque
       context,
       caller.ToIdentity(request.request_id, absl::Now() + options_.rpc_timeout + absl::Minutes(1)));
   context.AddMetadata(rpc::kUserKey, caller.user_id);
-  rpc::AddInternalToken(context);
 }
 
 void Gateway::CallService(const Request& request, const std::string& method,

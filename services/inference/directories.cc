@@ -5,6 +5,7 @@
 #include "ailab/catalog/v1/catalog.grpc.pb.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "ailab/training/v1/training.grpc.pb.h"
@@ -27,6 +28,7 @@ class GrpcModelDirectory : public ModelDirectory {
   absl::StatusOr<ModelInfo> GetModel(const std::string& name) override {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     training::v1::GetModelRequest request;
     request.set_name(name);
     training::v1::Model model;
@@ -54,6 +56,7 @@ class GrpcUseCaseDirectory : public UseCaseDirectory {
   absl::StatusOr<UseCaseInfo> GetUseCase(const std::string& name) override {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     catalog::v1::GetUseCaseRequest request;
     request.set_name(name);
     catalog::v1::UseCase use_case;
@@ -85,6 +88,7 @@ class GrpcInstanceDirectory : public InstanceDirectory {
   absl::StatusOr<InstanceInfo> GetInstance(const std::string& name) override {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     ingest::v1::GetInstanceRequest request;
     request.set_name(name);
     ingest::v1::Instance instance;

@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/annotation/v1/annotation.grpc.pb.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "data_sources.h"
@@ -28,6 +29,7 @@ class AnnotationLabelSource : public LabelSource {
     annotation::CountLabelsResponse response;
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     AILAB_RETURN_IF_ERROR(Check(stub_->CountLabels(&context, request, &response), "CountLabels"));
 
     LabelTotals totals;
@@ -52,6 +54,7 @@ class AnnotationLabelSource : public LabelSource {
       annotation::ExportLabelsResponse response;
       grpc::ClientContext context;
       rpc::SetTimeout(context, kCallTimeout);
+      rpc::AddInternalToken(context);
       AILAB_RETURN_IF_ERROR(
           Check(stub_->ExportLabels(&context, request, &response), "ExportLabels"));
 

@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "data_sources.h"
@@ -38,6 +39,7 @@ class IngestInstanceSource : public InstanceSource {
       ingest::ListInstancesResponse response;
       grpc::ClientContext context;
       rpc::SetTimeout(context, kCallTimeout);
+      rpc::AddInternalToken(context);
       grpc::Status status = stub_->ListInstances(&context, request, &response);
       if (!status.ok()) {
         return Annotate(rpc::FromGrpcStatus(status),

@@ -11,6 +11,7 @@
 #include "ailab/imaging/npy.h"
 #include "ailab/log/log.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "ailab/torch/trainer.h"
@@ -59,6 +60,7 @@ absl::Status CallWithRetries(const std::function<grpc::Status(grpc::ClientContex
   for (int i = 0; i < tries; ++i) {
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     status = rpc::FromGrpcStatus(call(&context));
     if (status.ok() || (status.code() != absl::StatusCode::kUnavailable &&
                         status.code() != absl::StatusCode::kDeadlineExceeded)) {
@@ -188,6 +190,7 @@ class Worker::Attempt {
     v1::ReportTrainingProgressResponse response;
     grpc::ClientContext context;
     rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
     absl::Status status = rpc::FromGrpcStatus(
         worker_->service_->ReportTrainingProgress(&context, request, &response));
     if (status.code() == absl::StatusCode::kFailedPrecondition) {
@@ -543,6 +546,7 @@ void Worker::Handle(const queue::Delivery& delivery) {
   v1::StartTrainingAttemptResponse started;
   grpc::ClientContext context;
   rpc::SetTimeout(context, kCallTimeout);
+  rpc::AddInternalToken(context);
   absl::Status status =
       rpc::FromGrpcStatus(service_->StartTrainingAttempt(&context, request, &started));
   if (!status.ok()) {

@@ -20,6 +20,7 @@
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "ailab/pg/pg.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/internal_caller.h"
 #include "chart_platform.h"
 #include "fixtures.h"
 
@@ -82,8 +83,14 @@ std::string BlobChecksums(const std::string& blob_root) {
 }
 
 // Names of the instances of the test dataset, through ingest's ListInstances (the
-// client prints them for people, not one name per line).
-std::vector<std::string> InstanceNames(const std::string& ingest_address) {
+// client prints them for people, not one name per line). The call carries the
+// platform's internal token, as the services refuse calls without it.
+std::vector<std::string> InstanceNames(const ChartPlatform& platform) {
+  const std::string ingest_address = platform.address("ingest");
+  std::string token;
+  for (const auto& [name, value] : platform.ClientEnvironment()) {
+    if (name == "AILAB_INTERNAL_TOKEN") token = value;
+  }
   auto stub = ingest::v1::IngestService::NewStub(rpc::Connect(ingest_address));
   std::vector<std::string> names;
   std::string page_token;
@@ -95,6 +102,7 @@ std::vector<std::string> InstanceNames(const std::string& ingest_address) {
     ingest::v1::ListInstancesResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!token.empty()) context.AddMetadata(rpc::kInternalTokenKey, token);
     grpc::Status status = stub->ListInstances(&context, request, &response);
     INFO(status.error_message());
     REQUIRE(status.ok());
@@ -188,7 +196,7 @@ TEST_CASE("Backup and restore: nothing is lost", "[deploy]") {
   Client(*platform, {"ingest", "prepare", absl::StrCat("--dataset=", kDataset),
                      "--kinds=png,array", "--size=32", "--wait"});
 
-  std::vector<std::string> instances = InstanceNames(platform->address("ingest"));
+  std::vector<std::string> instances = InstanceNames(*platform);
   REQUIRE(!instances.empty());
   Annotate(*platform, instances);
 
