@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "list_query.h"
@@ -340,9 +341,10 @@ grpc::Status Respond(absl::string_view method, absl::string_view resource, absl:
 
 }  // namespace
 
-grpc::Status CatalogServiceImpl::GetUseCase(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::GetUseCase(grpc::ServerContext* context,
                                             const v1::GetUseCaseRequest* request,
                                             UseCase* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<UseCase> result = [&]() -> absl::StatusOr<UseCase> {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseUseCaseName(request->name(), "name"));
     return store_.GetUseCase(id);
@@ -350,73 +352,83 @@ grpc::Status CatalogServiceImpl::GetUseCase(grpc::ServerContext*,
   return Respond("GetUseCase", request->name(), std::move(result), response);
 }
 
-grpc::Status CatalogServiceImpl::ListUseCases(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::ListUseCases(grpc::ServerContext* context,
                                               const v1::ListUseCasesRequest* request,
                                               v1::ListUseCasesResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ListUseCases", request->filter(), catalog::ListUseCases(store_, *request),
                  response);
 }
 
-grpc::Status CatalogServiceImpl::CreateUseCase(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::CreateUseCase(grpc::ServerContext* context,
                                                const v1::CreateUseCaseRequest* request,
                                                UseCase* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   std::string resource =
       request->use_case_id().empty() ? request->use_case().name() : request->use_case_id();
   return Respond("CreateUseCase", resource, catalog::CreateUseCase(store_, *request), response);
 }
 
-grpc::Status CatalogServiceImpl::UpdateUseCase(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::UpdateUseCase(grpc::ServerContext* context,
                                                const v1::UpdateUseCaseRequest* request,
                                                UseCase* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("UpdateUseCase", request->use_case().name(),
                  catalog::UpdateUseCase(store_, *request), response);
 }
 
-grpc::Status CatalogServiceImpl::ReviewUseCase(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::ReviewUseCase(grpc::ServerContext* context,
                                                const v1::ReviewUseCaseRequest* request,
                                                UseCase* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ReviewUseCase", request->name(), catalog::ReviewUseCase(store_, *request),
                  response);
 }
 
-grpc::Status CatalogServiceImpl::ResubmitUseCase(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::ResubmitUseCase(grpc::ServerContext* context,
                                                  const v1::ResubmitUseCaseRequest* request,
                                                  UseCase* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ResubmitUseCase", request->name(), catalog::ResubmitUseCase(store_, *request),
                  response);
 }
 
-grpc::Status CatalogServiceImpl::ListUseCaseHistory(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::ListUseCaseHistory(grpc::ServerContext* context,
                                                     const v1::ListUseCaseHistoryRequest* request,
                                                     v1::ListUseCaseHistoryResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ListUseCaseHistory", request->name(),
                  catalog::ListUseCaseHistory(store_, *request), response);
 }
 
-grpc::Status CatalogServiceImpl::CreateComment(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::CreateComment(grpc::ServerContext* context,
                                                const v1::CreateCommentRequest* request,
                                                Comment* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("CreateComment", request->parent(), catalog::CreateComment(store_, *request),
                  response);
 }
 
-grpc::Status CatalogServiceImpl::ListComments(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::ListComments(grpc::ServerContext* context,
                                               const v1::ListCommentsRequest* request,
                                               v1::ListCommentsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ListComments", request->parent(), catalog::ListComments(store_, *request),
                  response);
 }
 
-grpc::Status CatalogServiceImpl::CreateDraftRequest(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::CreateDraftRequest(grpc::ServerContext* context,
                                                     const v1::CreateDraftRequestRequest* request,
                                                     DraftRequest* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("CreateDraftRequest", request->draft_request().use_case(),
                  catalog::CreateDraftRequest(store_, *request), response);
 }
 
-grpc::Status CatalogServiceImpl::ListDraftRequests(grpc::ServerContext*,
+grpc::Status CatalogServiceImpl::ListDraftRequests(grpc::ServerContext* context,
                                                    const v1::ListDraftRequestsRequest* request,
                                                    v1::ListDraftRequestsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ListDraftRequests", request->use_case(),
                  catalog::ListDraftRequests(store_, *request), response);
 }

@@ -8,6 +8,7 @@
 #include "ailab/log/log.h"
 #include "ailab/metrics/classification.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -581,6 +582,7 @@ grpc::Status EvaluationServiceImpl::ListSubmissions(grpc::ServerContext* context
 grpc::Status EvaluationServiceImpl::ListLeaderboardEntries(
     grpc::ServerContext* context, const v1::ListLeaderboardEntriesRequest* request,
     v1::ListLeaderboardEntriesResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::ListLeaderboardEntriesResponse> result = DoListLeaderboardEntries(*request);
   if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   *response = *std::move(result);

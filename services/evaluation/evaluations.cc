@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -555,6 +556,7 @@ grpc::Status EvaluationServiceImpl::CreateEvaluation(grpc::ServerContext* contex
 grpc::Status EvaluationServiceImpl::GetEvaluation(grpc::ServerContext* context,
                                                   const v1::GetEvaluationRequest* request,
                                                   v1::Evaluation* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<std::string> id = ParseName(request->name(), "evaluations", "name");
   if (!id.ok()) return rpc::ToGrpcStatus(id.status());
   absl::StatusOr<v1::Evaluation> evaluation = store_->GetEvaluation(*id);
@@ -566,6 +568,7 @@ grpc::Status EvaluationServiceImpl::GetEvaluation(grpc::ServerContext* context,
 grpc::Status EvaluationServiceImpl::ListEvaluations(grpc::ServerContext* context,
                                                     const v1::ListEvaluationsRequest* request,
                                                     v1::ListEvaluationsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::Status status = [&]() -> absl::Status {
     if (!request->use_case().empty()) {
       AILAB_RETURN_IF_ERROR(CheckName(request->use_case(), "useCases", "use_case"));
@@ -584,6 +587,7 @@ grpc::Status EvaluationServiceImpl::ListEvaluations(grpc::ServerContext* context
 grpc::Status EvaluationServiceImpl::CancelEvaluation(grpc::ServerContext* context,
                                                      const v1::CancelEvaluationRequest* request,
                                                      v1::Evaluation* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::Evaluation> result = DoCancelEvaluation(*request);
   if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   *response = *std::move(result);
@@ -593,6 +597,7 @@ grpc::Status EvaluationServiceImpl::CancelEvaluation(grpc::ServerContext* contex
 grpc::Status EvaluationServiceImpl::ComputeAtThreshold(
     grpc::ServerContext* context, const v1::ComputeAtThresholdRequest* request,
     v1::ComputeAtThresholdResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::ComputeAtThresholdResponse> result = DoComputeAtThreshold(*request);
   if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   *response = *std::move(result);
@@ -602,6 +607,7 @@ grpc::Status EvaluationServiceImpl::ComputeAtThreshold(
 grpc::Status EvaluationServiceImpl::AssessModel(grpc::ServerContext* context,
                                                 const v1::AssessModelRequest* request,
                                                 v1::AssessModelResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::AssessModelResponse> result = DoAssessModel(*request);
   if (!result.ok()) {
     Log()->warn("AssessModel failed model={} error={}", request->model(),

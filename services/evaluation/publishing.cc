@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -397,12 +398,14 @@ grpc::Status PublishingServiceImpl::CreateDestination(grpc::ServerContext* conte
 grpc::Status PublishingServiceImpl::GetDestination(grpc::ServerContext* context,
                                                    const v1::GetDestinationRequest* request,
                                                    v1::Destination* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish("GetDestination", DoGetDestination(*request), response);
 }
 
 grpc::Status PublishingServiceImpl::ListDestinations(grpc::ServerContext* context,
                                                      const v1::ListDestinationsRequest* request,
                                                      v1::ListDestinationsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish("ListDestinations", DoListDestinations(*request), response);
 }
 
@@ -417,12 +420,14 @@ grpc::Status PublishingServiceImpl::PublishModel(grpc::ServerContext* context,
 grpc::Status PublishingServiceImpl::GetPublication(grpc::ServerContext* context,
                                                    const v1::GetPublicationRequest* request,
                                                    v1::Publication* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish("GetPublication", DoGetPublication(*request), response);
 }
 
 grpc::Status PublishingServiceImpl::ListPublications(grpc::ServerContext* context,
                                                      const v1::ListPublicationsRequest* request,
                                                      v1::ListPublicationsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish("ListPublications", DoListPublications(*request), response);
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -332,6 +333,7 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoPredict(const v1::Predict
 grpc::Status InferenceServiceImpl::Predict(grpc::ServerContext* context,
                                            const v1::PredictRequest* request,
                                            v1::Prediction* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::Prediction> prediction = DoPredict(*request);
   if (!prediction.ok()) {
     Log()->warn("Predict failed model={} reason={} error={}", request->model(),
@@ -345,6 +347,7 @@ grpc::Status InferenceServiceImpl::Predict(grpc::ServerContext* context,
 grpc::Status InferenceServiceImpl::GetPrediction(grpc::ServerContext* context,
                                                  const v1::GetPredictionRequest* request,
                                                  v1::Prediction* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   if (request->name().empty()) {
     return rpc::ToGrpcStatus(InvalidArgument("MISSING_FIELD", "name",
                                              "name is required, as \"predictions/{id}\""));
@@ -412,6 +415,7 @@ absl::StatusOr<v1::ListPredictionsResponse> InferenceServiceImpl::DoListPredicti
 grpc::Status InferenceServiceImpl::ListPredictions(grpc::ServerContext* context,
                                                    const v1::ListPredictionsRequest* request,
                                                    v1::ListPredictionsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::ListPredictionsResponse> result = DoListPredictions(*request);
   if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   *response = *std::move(result);
@@ -493,6 +497,7 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoReviewPrediction(
 grpc::Status InferenceServiceImpl::ReviewPrediction(grpc::ServerContext* context,
                                                     const v1::ReviewPredictionRequest* request,
                                                     v1::Prediction* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::Prediction> prediction = DoReviewPrediction(*request);
   if (!prediction.ok()) return rpc::ToGrpcStatus(prediction.status());
   Log()->info("prediction reviewed name={} state={}", request->name(),
@@ -528,6 +533,7 @@ absl::StatusOr<TemplateKey> ParseTemplateName(const std::string& name) {
 grpc::Status InferenceServiceImpl::UpdateReportTemplate(
     grpc::ServerContext* context, const v1::UpdateReportTemplateRequest* request,
     v1::ReportTemplate* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::ReportTemplate> result = [&]() -> absl::StatusOr<v1::ReportTemplate> {
     AILAB_ASSIGN_OR_RETURN(TemplateKey key, ParseTemplateName(request->report_template().name()));
     // The use case must exist, so that a typing error does not go unnoticed.
@@ -545,6 +551,7 @@ grpc::Status InferenceServiceImpl::UpdateReportTemplate(
 grpc::Status InferenceServiceImpl::GetReportTemplate(grpc::ServerContext* context,
                                                      const v1::GetReportTemplateRequest* request,
                                                      v1::ReportTemplate* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::StatusOr<v1::ReportTemplate> result = [&]() -> absl::StatusOr<v1::ReportTemplate> {
     AILAB_ASSIGN_OR_RETURN(TemplateKey key, ParseTemplateName(request->name()));
     AILAB_ASSIGN_OR_RETURN(std::optional<v1::ReportTemplate> stored,

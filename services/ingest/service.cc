@@ -8,6 +8,7 @@
 #include "ailab/imaging/npy.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "names.h"
@@ -136,9 +137,10 @@ v1::UploadResult RejectedChunk(const std::string& file_name, absl::string_view r
 
 }  // namespace
 
-grpc::Status IngestServiceImpl::CreateDataset(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::CreateDataset(grpc::ServerContext* context,
                                               const v1::CreateDatasetRequest* request,
                                               v1::Dataset* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_RETURN_IF_ERROR(ValidateDataset(request->dataset()));
     std::string id = request->dataset_id();
@@ -154,9 +156,10 @@ grpc::Status IngestServiceImpl::CreateDataset(grpc::ServerContext*,
   return Finish("CreateDataset", run());
 }
 
-grpc::Status IngestServiceImpl::GetDataset(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::GetDataset(grpc::ServerContext* context,
                                            const v1::GetDatasetRequest* request,
                                            v1::Dataset* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->name(), "name"));
     AILAB_ASSIGN_OR_RETURN(*response, store_.GetDataset(id));
@@ -165,9 +168,10 @@ grpc::Status IngestServiceImpl::GetDataset(grpc::ServerContext*,
   return Finish("GetDataset", run());
 }
 
-grpc::Status IngestServiceImpl::ListDatasets(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::ListDatasets(grpc::ServerContext* context,
                                              const v1::ListDatasetsRequest* request,
                                              v1::ListDatasetsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
                            ResolvePage(request->page_size(), request->page_token()));
@@ -179,9 +183,10 @@ grpc::Status IngestServiceImpl::ListDatasets(grpc::ServerContext*,
   return Finish("ListDatasets", run());
 }
 
-grpc::Status IngestServiceImpl::DeleteDataset(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::DeleteDataset(grpc::ServerContext* context,
                                               const v1::DeleteDatasetRequest* request,
                                               v1::DeleteDatasetResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->name(), "name"));
     AILAB_ASSIGN_OR_RETURN(int64_t deleted, store_.DeleteDataset(id));
@@ -193,8 +198,9 @@ grpc::Status IngestServiceImpl::DeleteDataset(grpc::ServerContext*,
 }
 
 grpc::Status IngestServiceImpl::UploadInstances(
-    grpc::ServerContext*, grpc::ServerReader<v1::UploadInstancesRequest>* reader,
+    grpc::ServerContext* context, grpc::ServerReader<v1::UploadInstancesRequest>* reader,
     v1::UploadInstancesResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto logger = log::Logger("ingest");
 
   // A file being received.
@@ -303,9 +309,10 @@ grpc::Status IngestServiceImpl::UploadInstances(
   return grpc::Status::OK;
 }
 
-grpc::Status IngestServiceImpl::ListStudies(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::ListStudies(grpc::ServerContext* context,
                                             const v1::ListStudiesRequest* request,
                                             v1::ListStudiesResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->parent(), "parent"));
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
@@ -318,9 +325,10 @@ grpc::Status IngestServiceImpl::ListStudies(grpc::ServerContext*,
   return Finish("ListStudies", run());
 }
 
-grpc::Status IngestServiceImpl::ListSeries(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::ListSeries(grpc::ServerContext* context,
                                            const v1::ListSeriesRequest* request,
                                            v1::ListSeriesResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(ChildName study, ParseChildName(request->parent(), "studies", "parent"));
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
@@ -334,9 +342,10 @@ grpc::Status IngestServiceImpl::ListSeries(grpc::ServerContext*,
   return Finish("ListSeries", run());
 }
 
-grpc::Status IngestServiceImpl::GetInstance(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::GetInstance(grpc::ServerContext* context,
                                             const v1::GetInstanceRequest* request,
                                             v1::Instance* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(ChildName name, ParseChildName(request->name(), "instances", "name"));
     AILAB_ASSIGN_OR_RETURN(*response, store_.GetInstance(name.dataset_id, name.id));
@@ -345,9 +354,10 @@ grpc::Status IngestServiceImpl::GetInstance(grpc::ServerContext*,
   return Finish("GetInstance", run());
 }
 
-grpc::Status IngestServiceImpl::ListInstances(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::ListInstances(grpc::ServerContext* context,
                                               const v1::ListInstancesRequest* request,
                                               v1::ListInstancesResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->parent(), "parent"));
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
@@ -364,9 +374,10 @@ grpc::Status IngestServiceImpl::ListInstances(grpc::ServerContext*,
   return Finish("ListInstances", run());
 }
 
-grpc::Status IngestServiceImpl::AssignSplits(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::AssignSplits(grpc::ServerContext* context,
                                              const v1::AssignSplitsRequest* request,
                                              v1::AssignSplitsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->dataset(), "dataset"));
     SplitFractions fractions{request->train_fraction(), request->validation_fraction(),
@@ -391,9 +402,10 @@ grpc::Status IngestServiceImpl::AssignSplits(grpc::ServerContext*,
   return Finish("AssignSplits", run());
 }
 
-grpc::Status IngestServiceImpl::CreatePreparationRun(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::CreatePreparationRun(grpc::ServerContext* context,
                                                      const v1::CreatePreparationRunRequest* request,
                                                      v1::PreparationRun* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->parent(), "parent"));
     AILAB_ASSIGN_OR_RETURN(v1::PreparationRun settings,
@@ -408,9 +420,10 @@ grpc::Status IngestServiceImpl::CreatePreparationRun(grpc::ServerContext*,
   return Finish("CreatePreparationRun", run());
 }
 
-grpc::Status IngestServiceImpl::GetPreparationRun(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::GetPreparationRun(grpc::ServerContext* context,
                                                   const v1::GetPreparationRunRequest* request,
                                                   v1::PreparationRun* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(ChildName name,
                            ParseChildName(request->name(), "preparationRuns", "name"));
@@ -420,9 +433,10 @@ grpc::Status IngestServiceImpl::GetPreparationRun(grpc::ServerContext*,
   return Finish("GetPreparationRun", run());
 }
 
-grpc::Status IngestServiceImpl::ListPreparationRuns(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::ListPreparationRuns(grpc::ServerContext* context,
                                                     const v1::ListPreparationRunsRequest* request,
                                                     v1::ListPreparationRunsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->parent(), "parent"));
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
@@ -438,9 +452,10 @@ grpc::Status IngestServiceImpl::ListPreparationRuns(grpc::ServerContext*,
   return Finish("ListPreparationRuns", run());
 }
 
-grpc::Status IngestServiceImpl::CancelPreparationRun(grpc::ServerContext*,
+grpc::Status IngestServiceImpl::CancelPreparationRun(grpc::ServerContext* context,
                                                      const v1::CancelPreparationRunRequest* request,
                                                      v1::PreparationRun* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(ChildName name,
                            ParseChildName(request->name(), "preparationRuns", "name"));

@@ -498,15 +498,17 @@ absl::Status TrainingService::Create(const v1::CreateTrainingJobRequest& request
   return absl::OkStatus();
 }
 
-grpc::Status TrainingService::CreateTrainingJob(grpc::ServerContext*,
+grpc::Status TrainingService::CreateTrainingJob(grpc::ServerContext* context,
                                                 const v1::CreateTrainingJobRequest* request,
                                                 v1::TrainingJob* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish(Create(*request, response), "CreateTrainingJob");
 }
 
-grpc::Status TrainingService::GetTrainingJob(grpc::ServerContext*,
+grpc::Status TrainingService::GetTrainingJob(grpc::ServerContext* context,
                                              const v1::GetTrainingJobRequest* request,
                                              v1::TrainingJob* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::Status status = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseJobName(request->name(), "name"));
     AILAB_ASSIGN_OR_RETURN(StoredJob stored, store_->GetJob(id));
@@ -516,9 +518,10 @@ grpc::Status TrainingService::GetTrainingJob(grpc::ServerContext*,
   return Finish(status, "GetTrainingJob");
 }
 
-grpc::Status TrainingService::ListTrainingJobs(grpc::ServerContext*,
+grpc::Status TrainingService::ListTrainingJobs(grpc::ServerContext* context,
                                                const v1::ListTrainingJobsRequest* request,
                                                v1::ListTrainingJobsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::Status status = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(auto page, ResolvePage(request->page_token(), request->page_size(), 50));
     AILAB_ASSIGN_OR_RETURN(JobFilter filter, ParseJobFilter(request->filter()));
@@ -587,6 +590,7 @@ absl::Status TrainingService::Cancel(const grpc::ServerContext* context,
 grpc::Status TrainingService::CancelTrainingJob(grpc::ServerContext* context,
                                                 const v1::CancelTrainingJobRequest* request,
                                                 v1::TrainingJob* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish(Cancel(context, *request, response), "CancelTrainingJob");
 }
 
@@ -619,6 +623,7 @@ absl::Status TrainingService::Watch(grpc::ServerContext* context,
 grpc::Status TrainingService::WatchTrainingJob(grpc::ServerContext* context,
                                                const v1::WatchTrainingJobRequest* request,
                                                grpc::ServerWriter<v1::TrainingJob>* writer) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish(Watch(context, *request, writer), "WatchTrainingJob");
 }
 
@@ -740,9 +745,10 @@ absl::Status TrainingService::StartAttempt(const v1::StartTrainingAttemptRequest
   return absl::OkStatus();
 }
 
-grpc::Status TrainingService::StartTrainingAttempt(grpc::ServerContext*,
+grpc::Status TrainingService::StartTrainingAttempt(grpc::ServerContext* context,
                                                    const v1::StartTrainingAttemptRequest* request,
                                                    v1::StartTrainingAttemptResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish(StartAttempt(*request, response), "StartTrainingAttempt");
 }
 
@@ -795,8 +801,9 @@ absl::Status TrainingService::ReportProgress(const v1::ReportTrainingProgressReq
 }
 
 grpc::Status TrainingService::ReportTrainingProgress(
-    grpc::ServerContext*, const v1::ReportTrainingProgressRequest* request,
+    grpc::ServerContext* context, const v1::ReportTrainingProgressRequest* request,
     v1::ReportTrainingProgressResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish(ReportProgress(*request, response), "ReportTrainingProgress");
 }
 
@@ -895,9 +902,10 @@ absl::Status TrainingService::Complete(const v1::CompleteTrainingJobRequest& req
   return absl::OkStatus();
 }
 
-grpc::Status TrainingService::CompleteTrainingJob(grpc::ServerContext*,
+grpc::Status TrainingService::CompleteTrainingJob(grpc::ServerContext* context,
                                                   const v1::CompleteTrainingJobRequest* request,
                                                   v1::Model* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish(Complete(*request, response), "CompleteTrainingJob");
 }
 
@@ -948,17 +956,19 @@ absl::Status TrainingService::Fail(const v1::FailTrainingAttemptRequest& request
   return absl::OkStatus();
 }
 
-grpc::Status TrainingService::FailTrainingAttempt(grpc::ServerContext*,
+grpc::Status TrainingService::FailTrainingAttempt(grpc::ServerContext* context,
                                                   const v1::FailTrainingAttemptRequest* request,
                                                   v1::TrainingJob* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish(Fail(*request, response), "FailTrainingAttempt");
 }
 
 // ---------------------------------------------------------------------------------------
 // Models
 
-grpc::Status TrainingService::GetModel(grpc::ServerContext*, const v1::GetModelRequest* request,
+grpc::Status TrainingService::GetModel(grpc::ServerContext* context, const v1::GetModelRequest* request,
                                        v1::Model* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::Status status = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseModelName(request->name(), "name"));
     AILAB_ASSIGN_OR_RETURN(*response, store_->GetModel(id));
@@ -967,8 +977,9 @@ grpc::Status TrainingService::GetModel(grpc::ServerContext*, const v1::GetModelR
   return Finish(status, "GetModel");
 }
 
-grpc::Status TrainingService::ListModels(grpc::ServerContext*, const v1::ListModelsRequest* request,
+grpc::Status TrainingService::ListModels(grpc::ServerContext* context, const v1::ListModelsRequest* request,
                                          v1::ListModelsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::Status status = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(auto page, ResolvePage(request->page_token(), request->page_size(), 50));
     if (!request->use_case().empty()) {
@@ -1026,12 +1037,14 @@ absl::Status TrainingService::ChangeModel(const grpc::ServerContext* context,
 grpc::Status TrainingService::UpdateModel(grpc::ServerContext* context,
                                           const v1::UpdateModelRequest* request,
                                           v1::Model* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Finish(ChangeModel(context, *request, response), "UpdateModel");
 }
 
 grpc::Status TrainingService::DeleteModel(grpc::ServerContext* context,
                                           const v1::DeleteModelRequest* request,
                                           google::protobuf::Empty*) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::Status status = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseModelName(request->name(), "name"));
     AILAB_ASSIGN_OR_RETURN(v1::Model model, store_->GetModel(id));
@@ -1043,9 +1056,10 @@ grpc::Status TrainingService::DeleteModel(grpc::ServerContext* context,
   return Finish(status, "DeleteModel");
 }
 
-grpc::Status TrainingService::ListTestPredictions(grpc::ServerContext*,
+grpc::Status TrainingService::ListTestPredictions(grpc::ServerContext* context,
                                                   const v1::ListTestPredictionsRequest* request,
                                                   v1::ListTestPredictionsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   absl::Status status = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseModelName(request->parent(), "parent"));
     AILAB_ASSIGN_OR_RETURN(auto page,

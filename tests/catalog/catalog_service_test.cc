@@ -336,6 +336,29 @@ TEST_CASE("CatalogService: starts empty with --seed=false", "[service]") {
   CheckError(catalog.Get(kBreastDensity), absl::StatusCode::kNotFound, kBreastDensity);
 }
 
+TEST_CASE("CatalogService: calls without the token are rejected", "[service]") {
+  Catalog catalog({"--internal_token=catalog-test-token"});
+  auto bare = catalog.Get(kBreastDensity);
+  CHECK(bare.status().code() == absl::StatusCode::kUnauthenticated);
+  CHECK(ailab::GetErrorReason(bare.status()) == "CALLER_UNKNOWN");
+  CHECK(absl::StrContains(bare.status().message(), "AILAB_INTERNAL_TOKEN"));
+
+  GetUseCaseRequest request;
+  request.set_name(kBreastDensity);
+  UseCase use_case;
+  grpc::ClientContext guessed;
+  guessed.AddMetadata("x-ailab-internal-token", "catalog-test-toke");
+  CHECK(catalog.stub().GetUseCase(&guessed, request, &use_case).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+
+  grpc::ClientContext platform;
+  platform.AddMetadata("x-ailab-internal-token", "catalog-test-token");
+  grpc::Status status = catalog.stub().GetUseCase(&platform, request, &use_case);
+  INFO(status.error_message());
+  CHECK(status.ok());
+  CHECK(use_case.name() == kBreastDensity);
+}
+
 TEST_CASE("CatalogService: filters by body area, modality, state and task kind", "[service]") {
   Catalog catalog;
 

@@ -700,6 +700,69 @@ uint16_t FreePort() {
   return ntohs(address.sin_port);
 }
 
+TEST_CASE("IngestService: calls without the token are rejected", "[ingest]") {
+  Ingest ingest({"--internal_token=ingest-test-token"});
+  auto with_token = [](grpc::ClientContext& context) {
+    context.AddMetadata("x-ailab-internal-token", "ingest-test-token");
+  };
+
+  v1::CreateDatasetRequest create;
+  create.set_dataset_id("guarded");
+  create.mutable_dataset()->set_display_name("Guarded");
+  v1::Dataset dataset;
+  {
+    grpc::ClientContext context;
+    CheckCode(ingest.stub().CreateDataset(&context, create, &dataset),
+              grpc::StatusCode::UNAUTHENTICATED, "CALLER_UNKNOWN");
+  }
+  {
+    grpc::ClientContext context;
+    with_token(context);
+    grpc::Status status = ingest.stub().CreateDataset(&context, create, &dataset);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+  }
+
+  // A guessed token, an unsigned user and a bare call cannot delete it.
+  v1::DeleteDatasetRequest remove;
+  remove.set_name("datasets/guarded");
+  v1::DeleteDatasetResponse removed;
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("x-ailab-internal-token", "guessed");
+    CheckCode(ingest.stub().DeleteDataset(&context, remove, &removed),
+              grpc::StatusCode::UNAUTHENTICATED, "CALLER_UNKNOWN");
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("x-ailab-user", "mallory");
+    CheckCode(ingest.stub().DeleteDataset(&context, remove, &removed),
+              grpc::StatusCode::UNAUTHENTICATED, "USER_UNSIGNED");
+  }
+  {
+    grpc::ClientContext context;
+    v1::UploadInstancesResponse response;
+    auto writer = ingest.stub().UploadInstances(&context, &response);
+    v1::UploadInstancesRequest chunk;
+    chunk.set_parent("datasets/guarded");
+    chunk.set_file_name("x.dcm");
+    chunk.set_data("not read");
+    chunk.set_last_chunk(true);
+    writer->Write(chunk);
+    writer->WritesDone();
+    CheckCode(writer->Finish(), grpc::StatusCode::UNAUTHENTICATED, "CALLER_UNKNOWN");
+  }
+
+  v1::GetDatasetRequest get;
+  get.set_name("datasets/guarded");
+  grpc::ClientContext context;
+  with_token(context);
+  grpc::Status kept = ingest.stub().GetDataset(&context, get, &dataset);
+  INFO(kept.error_message());
+  CHECK(kept.ok());
+  CHECK(dataset.name() == "datasets/guarded");
+}
+
 TEST_CASE("IngestService: instances pushed by C-STORE are ingested", "[ingest]") {
   uint16_t port = FreePort();
   Ingest ingest({"--dicom_dataset=datasets/pacs", absl::StrCat("--dicom_port=", port),

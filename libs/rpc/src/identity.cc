@@ -17,6 +17,7 @@
 #include "ailab/config/flags.h"
 #include "ailab/log/log.h"
 #include "ailab/rpc/internal_caller.h"
+#include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -244,6 +245,13 @@ absl::StatusOr<CallerInfo> ResolveCaller(const CallerMetadata& metadata,
     identity.user = *metadata.user;
     identity.expires = absl::InfiniteFuture();
     caller.identity = std::move(identity);
+    return caller;
+  }
+  if (!caller.internal) {
+    return MakeError(absl::StatusCode::kUnauthenticated, "CALLER_UNKNOWN",
+                     "the call carries neither a signed x-ailab-identity nor the platform's "
+                     "internal token; send requests through the gateway, or give the tool "
+                     "AILAB_INTERNAL_TOKEN (var/secrets/internal.token on a single machine)");
   }
   return caller;
 }
@@ -262,6 +270,11 @@ absl::StatusOr<CallerInfo> CallerOf(const grpc::ServerContext& context) {
                              context.peer());
   }
   return caller;
+}
+
+grpc::Status CheckCaller(const grpc::ServerContext& context) {
+  absl::StatusOr<CallerInfo> caller = CallerOf(context);
+  return caller.ok() ? grpc::Status::OK : ToGrpcStatus(caller.status());
 }
 
 }  // namespace ailab::rpc

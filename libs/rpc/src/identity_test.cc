@@ -221,8 +221,19 @@ TEST_CASE("ResolveCaller: platform service without user") {
 
   metadata.internal_token.reset();
   caller = internal::ResolveCaller(metadata, kKey, kNow);
+  CHECK(caller.status().code() == absl::StatusCode::kUnauthenticated);
+  CHECK(GetErrorReason(caller.status()) == "CALLER_UNKNOWN");
+
+  metadata.internal_token = "guessed";
+  caller = internal::ResolveCaller(metadata, kKey, kNow);
+  CHECK(GetErrorReason(caller.status()) == "CALLER_UNKNOWN");
+}
+
+TEST_CASE("ResolveCaller: anyone is a platform caller when no token is configured") {
+  internal::CallerMetadata metadata;
+  absl::StatusOr<CallerInfo> caller = internal::ResolveCaller(metadata, "", kNow);
   REQUIRE(caller.ok());
-  CHECK_FALSE(caller->internal);
+  CHECK(caller->internal);
   CHECK_FALSE(caller->identity.has_value());
 }
 
@@ -293,7 +304,11 @@ TEST_CASE("CallerOf: reads metadata of a real call") {
   CHECK(forged.error_code() == grpc::StatusCode::UNAUTHENTICATED);
 
   grpc::Status anonymous = call([](grpc::ClientContext&) {});
-  CHECK(anonymous.error_message() == "user=(none) internal=0");
+  CHECK(anonymous.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(anonymous.error_message().find("AILAB_INTERNAL_TOKEN") != std::string::npos);
+
+  grpc::Status platform = call([](grpc::ClientContext& context) { AddInternalToken(context); });
+  CHECK(platform.error_message() == "user=(none) internal=1");
 
   server->Shutdown();
   absl::SetFlag(&FLAGS_internal_token, "");

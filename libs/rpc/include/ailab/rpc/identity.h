@@ -10,13 +10,11 @@
 // trusts the user id and roles.
 //
 // A call without x-ailab-identity comes from a platform service or an operator's
-// tool; such a call may name a user in the older, unsigned "x-ailab-user" key only
-// when it also carries the internal token, or when no --internal_token is configured
-// (a developer's machine).
-//
-// NOTE: a call that names no user passes even without the internal token, as trusted
-// platform traffic, because most service-to-service clients do not send the token yet.
-// Only network policy (the Helm chart's) keeps other callers off the services' ports.
+// tool, and must carry the internal token (rpc::AddInternalToken) unless no
+// --internal_token is configured (a developer's machine). Such a call may name a user
+// in the older, unsigned "x-ailab-user" key. Every handler of every service checks its
+// caller this way (CallerOf, or CheckCaller where the caller's name does not matter),
+// so a local account that can reach a service's port cannot call it without the token.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +28,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/status.h"
 
 namespace ailab::rpc {
 
@@ -81,8 +80,13 @@ struct CallerInfo {
 };
 
 // Reads x-ailab-identity (verified with --internal_token), else x-ailab-user with the
-// rules above. UNAUTHENTICATED when a signature is wrong or expired, or when an
-// unsigned user arrives without the internal token while one is configured.
+// rules above. UNAUTHENTICATED when a signature is wrong or expired, or when a call
+// without a signed identity lacks the internal token while one is configured
+// (reason USER_UNSIGNED when it names a user, CALLER_UNKNOWN when it does not).
 absl::StatusOr<CallerInfo> CallerOf(const grpc::ServerContext& context);
+
+// Runs CallerOf's check for handlers that do not need the caller's name, and returns
+// OK or the UNAUTHENTICATED status to send back.
+grpc::Status CheckCaller(const grpc::ServerContext& context);
 
 }  // namespace ailab::rpc
