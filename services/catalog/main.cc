@@ -30,7 +30,7 @@ absl::Status Run() {
 
   ailab::pg::PoolOptions options;
   options.url = absl::GetFlag(FLAGS_database_url);
-  options.size = absl::GetFlag(FLAGS_database_pool_size);
+  options.size = ailab::config::DatabasePoolSize(4);
   options.schema = "catalog";
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<ailab::pg::Pool> pool, ailab::pg::Pool::Create(options));
   AILAB_RETURN_IF_ERROR(pool->Migrate(ailab::catalog::CatalogStore::Migrations()));

@@ -157,7 +157,7 @@ absl::Status Run() {
   // Identity: accounts, sessions and the audit log in the schema "identity".
   ailab::pg::PoolOptions pool_options;
   pool_options.url = absl::GetFlag(FLAGS_database_url);
-  pool_options.size = absl::GetFlag(FLAGS_database_pool_size);
+  pool_options.size = ailab::config::DatabasePoolSize(4);
   pool_options.schema = "identity";
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<ailab::pg::Pool> pool,
                          ailab::pg::Pool::Create(pool_options));

@@ -55,7 +55,7 @@ absl::Status Run() {
 
   pg::PoolOptions pool_options;
   pool_options.url = absl::GetFlag(FLAGS_database_url);
-  pool_options.size = absl::GetFlag(FLAGS_database_pool_size);
+  pool_options.size = config::DatabasePoolSize(4);
   pool_options.schema = "training";
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<pg::Pool> pool, pg::Pool::Create(pool_options));
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(pool.get()));

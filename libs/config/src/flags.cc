@@ -12,7 +12,9 @@
 
 ABSL_FLAG(std::string, database_url, "postgresql://ailab@127.0.0.1:55432/ailab",
           "PostgreSQL connection URL (libpq syntax)");
-ABSL_FLAG(int, database_pool_size, 4, "connections kept open to PostgreSQL");
+ABSL_FLAG(int, database_pool_size, 0,
+          "connections kept open to PostgreSQL; 0: the service's own number (8 for "
+          "annotation, whose saves are the busiest writes, and 4 for the others)");
 ABSL_FLAG(std::string, redis_address, "127.0.0.1:56379", "Redis server as host:port");
 ABSL_FLAG(std::string, redis_password, "",
           "Redis password sent with AUTH after connecting; empty: none (prefer the environment)");
@@ -64,6 +66,11 @@ std::vector<char*> ParseFlags(absl::string_view service, int argc, char** argv,
     }
   }
   return absl::ParseCommandLine(argc, argv);
+}
+
+int DatabasePoolSize(int service_default) {
+  const int size = absl::GetFlag(FLAGS_database_pool_size);
+  return size > 0 ? size : service_default;
 }
 
 std::string ListenAddress(const std::string& own_address) {

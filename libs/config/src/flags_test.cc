@@ -29,3 +29,11 @@ TEST_CASE("ParseFlags applies environment then command line", "[config]") {
   CHECK(absl::GetFlag(FLAGS_log_level) == "warn");
   CHECK(ailab::config::ListenAddress("127.0.0.1:1") == "127.0.0.1:1");
 }
+
+TEST_CASE("DatabasePoolSize falls back to the service's number", "[config]") {
+  absl::SetFlag(&FLAGS_database_pool_size, 0);
+  CHECK(ailab::config::DatabasePoolSize(8) == 8);
+
+  absl::SetFlag(&FLAGS_database_pool_size, 3);
+  CHECK(ailab::config::DatabasePoolSize(8) == 3);
+}

@@ -18,7 +18,7 @@
 
 // Connection URL of PostgreSQL, libpq syntax.
 ABSL_DECLARE_FLAG(std::string, database_url);
-// Connections each service keeps open to PostgreSQL.
+// Connections each service keeps open to PostgreSQL; 0 means the service's own number.
 ABSL_DECLARE_FLAG(int, database_pool_size);
 // Redis server carrying the training queue, as host:port.
 ABSL_DECLARE_FLAG(std::string, redis_address);
@@ -56,6 +56,9 @@ std::vector<char*> ParseFlags(absl::string_view service, int argc, char** argv,
 // Returns the environment variable names consulted for `flag` of `service`, most
 // specific first.
 std::vector<std::string> EnvironmentNames(absl::string_view service, absl::string_view flag);
+
+// Returns --database_pool_size, or `service_default` when the flag is 0 (its default).
+int DatabasePoolSize(int service_default);
 
 // Returns `--listen` when set, otherwise `own_address`.
 std::string ListenAddress(const std::string& own_address);
