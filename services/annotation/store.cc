@@ -1,8 +1,13 @@
 #include "services/annotation/store.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "ailab/log/log.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -130,15 +135,64 @@ const std::string& SaveSql() {
   return *sql;
 }
 
+// The batch form of the save statement for unconditional saves: parallel arrays, one
+// element per save, and no key twice. It opens each annotator's session like the
+// single save, and changes rows in the order of the arrays.
+constexpr char kSaveBatchStatement[] = "annotation_save_batch";
+const std::string& SaveBatchSql() {
+  static const std::string* const sql = new std::string(absl::StrCat(
+      "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+      "$5::text[], $6::text[]) WITH ORDINALITY AS t(use_case, dataset, annotator, instance, "
+      "label, shapes, position)), "
+      "opened AS (INSERT INTO sessions (use_case, dataset, annotator) "
+      "SELECT DISTINCT use_case, dataset, annotator FROM input ORDER BY 1, 2, 3 "
+      "ON CONFLICT (use_case, dataset, annotator) WHERE end_time IS NULL DO NOTHING) "
+      "INSERT INTO annotations AS a (use_case, dataset, annotator, instance, state, label, "
+      "shapes) SELECT use_case, dataset, annotator, instance, 'ANNOTATED', label, "
+      "NULLIF(shapes, '')::jsonb FROM input ORDER BY position "
+      "ON CONFLICT ON CONSTRAINT annotations_key DO UPDATE "
+      "SET state = 'ANNOTATED', label = EXCLUDED.label, shapes = EXCLUDED.shapes, "
+      "update_time = now(), revision = a.revision + 1 "
+      "RETURNING ",
+      kAnnotationColumns, ", (xmax = 0)"));
+  return *sql;
+}
+
+// Largest number of saves one batch statement writes.
+constexpr size_t kMaxSaveBatch = 64;
+
+// The key of a save as one string, for sets and sorting.
+std::string SaveKeyText(const AnnotationKey& key) {
+  return absl::StrCat(key.use_case, "\n", key.dataset, "\n", key.annotator, "\n", key.instance);
+}
+
+// Returns `values` as a PostgreSQL array literal of text: every element quoted, with
+// '"' and '\\' escaped by a backslash.
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string literal = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) literal.push_back(',');
+    literal.push_back('"');
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') literal.push_back('\\');
+      literal.push_back(c);
+    }
+    literal.push_back('"');
+  }
+  literal.push_back('}');
+  return literal;
+}
+
 }  // namespace
 
-AnnotationStore::AnnotationStore(std::unique_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
+AnnotationStore::AnnotationStore(std::unique_ptr<pg::Pool> pool, int connections)
+    : pool_(std::move(pool)), save_writers_(std::max(1, connections / 2)) {}
 
 absl::StatusOr<std::unique_ptr<AnnotationStore>> AnnotationStore::Open(pg::PoolOptions options) {
   options.schema = "annotation";
   AILAB_ASSIGN_OR_RETURN(std::unique_ptr<pg::Pool> pool, pg::Pool::Create(options));
   AILAB_RETURN_IF_ERROR(pool->Migrate(Migrations()));
-  return std::make_unique<AnnotationStore>(std::move(pool));
+  return std::make_unique<AnnotationStore>(std::move(pool), options.size);
 }
 
 absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::Save(
@@ -146,6 +200,14 @@ absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::Save(
     const google::protobuf::RepeatedPtrField<v1::Box>& boxes,
     const google::protobuf::RepeatedPtrField<v1::Mask>& masks, int64_t expected_revision) {
   AILAB_ASSIGN_OR_RETURN(std::string shapes, ShapesJson(boxes, masks));
+  if (expected_revision > 0) return SaveOne(key, label, shapes, expected_revision);
+  return SaveBatched(key, label, std::move(shapes));
+}
+
+absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::SaveOne(const AnnotationKey& key,
+                                                                     const std::string& label,
+                                                                     const std::string& shapes,
+                                                                     int64_t expected_revision) {
   // Saving is the hot path of annotating, so it is one prepared statement run outside a
   // transaction block. The annotator's session is opened in the same statement, the plan
   // is made once per connection, and no BEGIN or COMMIT round trip is made. libpqxx
@@ -176,6 +238,121 @@ absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::Save(
         AILAB_ASSIGN_OR_RETURN(v1::Annotation annotation, ToAnnotation(result[0]));
         return SaveResult{std::move(annotation), result[0][11].as<bool>()};
       });
+}
+
+absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::SaveBatched(const AnnotationKey& key,
+                                                                         const std::string& label,
+                                                                         std::string shapes) {
+  PendingSave save{&key, &label, std::move(shapes)};
+  std::unique_lock<std::mutex> lock(save_mutex_);
+  pending_.push_back(&save);
+  // Each waiting save either writes the next batch, when fewer than save_writers_
+  // batches are being written, or waits for one to finish. So the first save of a quiet
+  // moment is written at once, alone.
+  while (!save.done) {
+    if (active_writers_ < save_writers_ && !pending_.empty()) {
+      std::vector<PendingSave*> batch = TakeSaveBatch();
+      ++active_writers_;
+      lock.unlock();
+      WriteSaveBatch(batch);
+      lock.lock();
+      --active_writers_;
+      for (PendingSave* written : batch) written->done = true;
+      save_written_.notify_all();
+    } else {
+      save_written_.wait(lock);
+    }
+  }
+  return std::move(save.result);
+}
+
+std::vector<AnnotationStore::PendingSave*> AnnotationStore::TakeSaveBatch() {
+  std::vector<PendingSave*> batch;
+  absl::flat_hash_set<std::string> keys;
+  for (auto it = pending_.begin(); it != pending_.end() && batch.size() < kMaxSaveBatch;) {
+    const AnnotationKey& key = *(*it)->key;
+    // One statement cannot change a row twice, so a second save of a key waits for the
+    // next batch.
+    if (keys.insert(SaveKeyText(key)).second) {
+      batch.push_back(*it);
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return batch;
+}
+
+absl::StatusOr<std::vector<AnnotationStore::SaveResult>> AnnotationStore::ExecuteSaveBatch(
+    const std::vector<PendingSave*>& sorted) {
+  std::vector<std::string> use_cases, datasets, annotators, instances, labels, shapes;
+  for (const PendingSave* save : sorted) {
+    use_cases.push_back(save->key->use_case);
+    datasets.push_back(save->key->dataset);
+    annotators.push_back(save->key->annotator);
+    instances.push_back(save->key->instance);
+    labels.push_back(*save->label);
+    shapes.push_back(save->shapes);
+  }
+
+  return pool_->QueryAutocommit<std::vector<SaveResult>>(
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<std::vector<SaveResult>> {
+        tx.conn().prepare(kSaveBatchStatement, SaveBatchSql());
+        pqxx::result result = tx.exec_prepared(
+            kSaveBatchStatement, TextArray(use_cases), TextArray(datasets), TextArray(annotators),
+            TextArray(instances), TextArray(labels), TextArray(shapes));
+        absl::flat_hash_map<std::string, size_t> index;
+        for (size_t i = 0; i < sorted.size(); ++i) index[SaveKeyText(*sorted[i]->key)] = i;
+        std::vector<SaveResult> results(sorted.size());
+        size_t found = 0;
+        for (const pqxx::row& row : result) {
+          AnnotationKey key{row[1].as<std::string>(), row[2].as<std::string>(),
+                            row[3].as<std::string>(), row[4].as<std::string>()};
+          auto at = index.find(SaveKeyText(key));
+          if (at == index.end()) continue;
+          AILAB_ASSIGN_OR_RETURN(v1::Annotation annotation, ToAnnotation(row));
+          results[at->second] = SaveResult{std::move(annotation), row[11].as<bool>()};
+          ++found;
+        }
+        if (found != sorted.size()) {
+          return Internal(
+              "SAVE_BATCH_INCOMPLETE",
+              absl::StrCat("a batch of ", sorted.size(), " saves returned ", found, " rows"));
+        }
+        return results;
+      });
+}
+
+void AnnotationStore::WriteSaveBatch(const std::vector<PendingSave*>& batch) {
+  if (batch.size() == 1) {
+    PendingSave& save = *batch.front();
+    save.result = SaveOne(*save.key, *save.label, save.shapes, 0);
+    return;
+  }
+  // Rows are changed in key order, as in every batch, so two batches that share rows
+  // wait for each other instead of deadlocking.
+  std::vector<PendingSave*> sorted = batch;
+  std::sort(sorted.begin(), sorted.end(), [](const PendingSave* a, const PendingSave* b) {
+    return SaveKeyText(*a->key) < SaveKeyText(*b->key);
+  });
+  absl::StatusOr<std::vector<SaveResult>> written = ExecuteSaveBatch(sorted);
+  if (written.ok()) {
+    for (size_t i = 0; i < sorted.size(); ++i) sorted[i]->result = std::move((*written)[i]);
+    return;
+  }
+  if (written.status().code() == absl::StatusCode::kUnavailable) {
+    // PostgreSQL is unreachable, or the statement's outcome is unknown: each save gets
+    // that error, and the client's retry decides.
+    for (PendingSave* save : sorted) save->result = written.status();
+    return;
+  }
+  // The statement changed nothing, so each save runs on its own and gets its own result.
+  log::Logger("annotation")
+      ->warn("save batch failed, saving one by one size={} reason={} error={}", sorted.size(),
+             GetErrorReason(written.status()), std::string(written.status().message()));
+  for (PendingSave* save : sorted) {
+    save->result = SaveOne(*save->key, *save->label, save->shapes, 0);
+  }
 }
 
 absl::StatusOr<v1::Annotation> AnnotationStore::Skip(const AnnotationKey& key) {

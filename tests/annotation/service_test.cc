@@ -1,11 +1,13 @@
 // Tests of the annotation service logic against a scratch PostgreSQL database, with
 // in-process fakes of the catalog and ingest. The gRPC binary is tested in
 // annotation_grpc_test.cc.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -665,6 +667,66 @@ TEST_CASE("AnnotationService: score predictions against the reference", "[postgr
   auto too_few = h.service().DoScoreAgainstReference(few);
   CHECK(too_few.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(GetErrorReason(too_few.status()) == "TOO_FEW_SCORED_INSTANCES");
+}
+
+TEST_CASE("AnnotationStore: concurrent saves share statements", "[postgres]") {
+  // One connection, so saves that arrive together are written as batches.
+  ailab::testing::ScratchDatabase database;
+  pg::PoolOptions pool;
+  pool.url = database.url();
+  pool.size = 1;
+  std::unique_ptr<AnnotationStore> store = AnnotationStore::Open(pool).value();
+
+  constexpr int kOwnKeys = 12;
+  constexpr int kSharedWriters = 12;
+  constexpr int kSavesEach = 5;
+  // Quotes, backslashes, commas and braces must survive the array encoding.
+  const std::string odd_label = "B \"x,y\" {z} \\ end";
+  std::vector<std::vector<absl::StatusOr<AnnotationStore::SaveResult>>> results(kOwnKeys +
+                                                                                kSharedWriters);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kOwnKeys + kSharedWriters; ++t) {
+    threads.emplace_back([&, t] {
+      const bool shared = t >= kOwnKeys;
+      AnnotationKey key{kDensity, kDataset, shared ? "shared" : absl::StrCat("reader-", t),
+                        absl::StrCat(kDataset, "/instances/i\"", shared ? 0 : t)};
+      google::protobuf::RepeatedPtrField<v1::Box> boxes;
+      google::protobuf::RepeatedPtrField<v1::Mask> masks;
+      for (int i = 0; i < kSavesEach; ++i) {
+        results[t].push_back(store->Save(key, shared ? odd_label : "A", boxes, masks, 0));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  int created = 0;
+  int64_t shared_revision = 0;
+  for (int t = 0; t < kOwnKeys + kSharedWriters; ++t) {
+    for (int i = 0; i < kSavesEach; ++i) {
+      const auto& result = results[t][i];
+      INFO("thread " << t << " save " << i << ": " << result.status().message());
+      REQUIRE(result.ok());
+      created += result->created ? 1 : 0;
+      if (t < kOwnKeys) {
+        CHECK(result->annotation.revision() == i + 1);
+        CHECK(result->annotation.annotator() == absl::StrCat("reader-", t));
+        CHECK(result->annotation.label() == "A");
+      } else {
+        CHECK(result->annotation.annotator() == "shared");
+        CHECK(result->annotation.label() == odd_label);
+        shared_revision = std::max(shared_revision, result->annotation.revision());
+      }
+    }
+  }
+  CHECK(created == kOwnKeys + 1);
+  CHECK(shared_revision == kSharedWriters * kSavesEach);
+
+  AnnotatorSet set{kDensity, kDataset, "shared"};
+  absl::StatusOr<AnnotationStore::ListResult> listed = store->List(set, AnnotationFilter{}, 0, 10);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->annotations.size() == 1);
+  CHECK(listed->annotations[0].label() == odd_label);
+  CHECK(listed->annotations[0].instance() == absl::StrCat(kDataset, "/instances/i\"0"));
 }
 
 TEST_CASE("AnnotationService: boxes and masks stored and returned", "[postgres]") {
