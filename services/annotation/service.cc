@@ -12,6 +12,7 @@
 #include "ailab/rpc/internal_caller.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/annotation/service_helpers.h"
 
@@ -424,6 +425,7 @@ absl::StatusOr<v1::Contest> AnnotationServiceImpl::DoCreateContest(
                                         " are allowed"),
                            {{"field", "contest.display_name"}});
   }
+  AILAB_RETURN_IF_ERROR(CheckDisplayText("contest.display_name", contest.display_name()));
   AILAB_RETURN_IF_ERROR(
       CheckTimestamp("contest.start_time", contest.has_start_time(), contest.start_time()));
   AILAB_RETURN_IF_ERROR(

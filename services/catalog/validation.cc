@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 
 namespace ailab::catalog {
 namespace {
@@ -90,6 +91,7 @@ absl::Status CheckAllowedValues(const std::string& field, const DataElement& ele
                              {{"data_element_id", element.id()}, {"value", value.value()}});
     }
     AILAB_RETURN_IF_ERROR(CheckLength(prefix + ".label", value.label(), kMaxNameLength));
+    AILAB_RETURN_IF_ERROR(CheckDisplayText(prefix + ".label", value.label()));
     AILAB_RETURN_IF_ERROR(
         CheckLength(prefix + ".report_text", value.report_text(), kMaxReportTextLength));
     if (level == ValidationLevel::kSubmission && IsBlank(value.label())) {
@@ -104,6 +106,7 @@ absl::Status CheckDataElement(const std::string& field, const DataElement& eleme
                               ValidationLevel level) {
   AILAB_RETURN_IF_ERROR(CheckElementId(field + ".id", element.id()));
   AILAB_RETURN_IF_ERROR(CheckLength(field + ".name", element.name(), kMaxNameLength));
+  AILAB_RETURN_IF_ERROR(CheckDisplayText(field + ".name", element.name()));
   AILAB_RETURN_IF_ERROR(
       CheckLength(field + ".description", element.description(), kMaxDescriptionLength));
   AILAB_RETURN_IF_ERROR(CheckLength(field + ".unit", element.unit(), kMaxUnitLength));
@@ -202,6 +205,7 @@ absl::Status ValidateUseCaseContent(const UseCase& use_case, ValidationLevel lev
   }
   AILAB_RETURN_IF_ERROR(
       CheckLength("use_case.display_name", use_case.display_name(), kMaxNameLength));
+  AILAB_RETURN_IF_ERROR(CheckDisplayText("use_case.display_name", use_case.display_name()));
   AILAB_RETURN_IF_ERROR(
       CheckLength("use_case.description", use_case.description(), kMaxDescriptionLength));
   if (!UseCase::BodyArea_IsValid(use_case.body_area())) {

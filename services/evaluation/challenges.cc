@@ -11,6 +11,7 @@
 #include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/evaluation/common.h"
 #include "services/evaluation/service.h"
@@ -142,6 +143,7 @@ absl::StatusOr<v1::Challenge> EvaluationServiceImpl::DoCreateChallenge(
                            "challenge.display_name is required");
   }
   AILAB_RETURN_IF_ERROR(CheckLength(input.display_name(), 200, "challenge.display_name"));
+  AILAB_RETURN_IF_ERROR(CheckDisplayText("challenge.display_name", input.display_name()));
   AILAB_RETURN_IF_ERROR(CheckLength(input.description(), 10000, "challenge.description"));
   AILAB_RETURN_IF_ERROR(CheckName(input.use_case(), "useCases", "challenge.use_case"));
   AILAB_RETURN_IF_ERROR(CheckName(input.test_dataset(), "datasets", "challenge.test_dataset"));

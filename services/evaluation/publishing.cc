@@ -10,6 +10,7 @@
 #include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/evaluation/common.h"
 #include "services/evaluation/delivery.h"
@@ -119,6 +120,7 @@ absl::StatusOr<v1::Destination> PublishingServiceImpl::DoCreateDestination(
                            "destination.display_name is required");
   }
   AILAB_RETURN_IF_ERROR(CheckLength(input.display_name(), 200, "destination.display_name"));
+  AILAB_RETURN_IF_ERROR(CheckDisplayText("destination.display_name", input.display_name()));
 
   v1::Destination destination;
   std::string token;

@@ -11,6 +11,7 @@
 #include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 #include "names.h"
 #include "splits.h"
 
@@ -62,6 +63,7 @@ absl::Status ValidateDataset(const v1::Dataset& dataset) {
     return InvalidArgument("INVALID_DISPLAY_NAME", "dataset.display_name",
                            "dataset.display_name is required and may have at most 200 characters");
   }
+  AILAB_RETURN_IF_ERROR(CheckDisplayText("dataset.display_name", dataset.display_name()));
   if (dataset.description().size() > 4000) {
     return InvalidArgument("INVALID_DESCRIPTION", "dataset.description",
                            absl::StrCat("dataset.description has ", dataset.description().size(),

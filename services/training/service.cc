@@ -16,6 +16,7 @@
 #include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 #include "filter.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -102,7 +103,7 @@ absl::Status CheckText(const std::string& value, absl::string_view field, size_t
         absl::StrCat(field, " has ", value.size(), " characters; at most ", max_size, " allowed"),
         {{"field", field}, {"size", absl::StrCat(value.size())}});
   }
-  return absl::OkStatus();
+  return CheckDisplayText(field, value);
 }
 
 absl::Status CheckAttempt(int attempt) {

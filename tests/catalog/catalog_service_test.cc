@@ -788,6 +788,11 @@ TEST_CASE("CatalogService: every RPC rejects bad input", "[service]") {
     CheckError(catalog.Create(named, "sam", "other-name"), kInvalid, "other-name");
     named.set_name("cases/x");
     CheckError(catalog.Create(named, "sam"), kInvalid, "cases/x");
+    UseCase escaped = FractureUseCase();
+    escaped.set_display_name("Fracture \xE2\x80\xAE reversed");
+    auto rejected = catalog.Create(escaped, "sam");
+    CheckError(rejected, kInvalid, "U+202E");
+    CHECK(ailab::GetErrorReason(rejected.status()) == "CONTROL_CHARACTER");
 
     // Invalid CDEs.
     UseCase no_elements = FractureUseCase();

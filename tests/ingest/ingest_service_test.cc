@@ -491,6 +491,13 @@ TEST_CASE("IngestService: bad requests get the right code and reason", "[ingest]
     CheckCode(stub.CreateDataset(&c3, create, &out), grpc::StatusCode::INVALID_ARGUMENT,
               "INVALID_DISPLAY_NAME");
 
+    grpc::ClientContext c3b;
+    create.set_dataset_id("escape");
+    create.mutable_dataset()->set_display_name("screen \x1b[2J wiped");
+    CheckCode(stub.CreateDataset(&c3b, create, &out), grpc::StatusCode::INVALID_ARGUMENT,
+              "CONTROL_CHARACTER");
+    create.set_dataset_id("");
+
     grpc::ClientContext c4;
     create.mutable_dataset()->set_display_name("x");
     create.mutable_dataset()->set_use_case("catalog/x");

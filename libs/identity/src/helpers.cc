@@ -14,6 +14,7 @@
 #include "ailab/identity/identity.h"
 #include "ailab/log/log.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 #include "google/protobuf/util/time_util.h"
 #include "internal.h"
 
@@ -204,7 +205,9 @@ absl::StatusOr<std::vector<std::string>> CheckRoles(
 }
 
 absl::Status CheckDisplayName(const std::string& display_name) {
-  if (display_name.size() <= kMaxDisplayNameLength) return absl::OkStatus();
+  if (display_name.size() <= kMaxDisplayNameLength) {
+    return CheckDisplayText("display_name", display_name);
+  }
   return InvalidArgument("DISPLAY_NAME_TOO_LONG", "display_name",
                          absl::StrCat("display_name has ", display_name.size(),
                                       " bytes; use at most ", kMaxDisplayNameLength));
