@@ -39,9 +39,6 @@ using ::google::protobuf::Value;
 
 constexpr char kToolMissingReason[] = "DEPLOY_TOOLS_MISSING";
 
-// Address given to a peer that starts later than its caller. The chart's order makes
-// every called peer start first (checked below), so no call reaches this address.
-constexpr char kNotStartedAddress[] = "127.0.0.1:1";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -297,8 +294,17 @@ absl::StatusOr<std::unique_ptr<ChartPlatform>> ChartPlatform::Start(ChartPlatfor
         AILAB_ASSIGN_OR_RETURN(int port, FreeLoopbackPort());
         value = absl::StrCat(port);
       } else if (auto peer = addresses.fields().find(value); peer != addresses.fields().end()) {
-        std::string started = platform->address(peer->second.string_value());
-        value = started.empty() ? kNotStartedAddress : started;
+        const std::string& peer_component = peer->second.string_value();
+        value = platform->address(peer_component);
+        if (value.empty()) {
+          // A peer that starts later (training and evaluation call each other) gets its
+          // port now, and StartService has it listen there.
+          int& port = platform->reserved_ports_[peer_component];
+          if (port == 0) {
+            AILAB_ASSIGN_OR_RETURN(port, FreeLoopbackPort());
+          }
+          value = absl::StrCat("127.0.0.1:", port);
+        }
       } else {
         // The longest volume path that contains the value, replaced once.
         std::string best_mount;
@@ -334,7 +340,7 @@ absl::Status ChartPlatform::StartService(const std::string& component, ChartServ
                     {{"binary", binary_path}});
   }
   for (const std::string& peer : service.peers) {
-    bool ready = !address(peer).empty() ||
+    bool ready = !address(peer).empty() || reserved_ports_.count(peer) > 0 ||
                  std::find(skipped_.begin(), skipped_.end(), peer) != skipped_.end();
     if (!ready) {
       return FailedPrecondition(
@@ -345,7 +351,11 @@ absl::Status ChartPlatform::StartService(const std::string& component, ChartServ
     }
   }
   std::vector<std::pair<std::string, std::string>> env(service.env.begin(), service.env.end());
-  auto process = ServiceProcess::Start(service.binary, {}, env);
+  std::vector<std::string> args;
+  if (auto reserved = reserved_ports_.find(component); reserved != reserved_ports_.end()) {
+    args.push_back(absl::StrCat("--listen=127.0.0.1:", reserved->second));
+  }
+  auto process = ServiceProcess::Start(service.binary, std::move(args), env);
   if (!process.ok()) {
     return absl::Status(process.status().code(),
                         absl::StrCat(component, " did not start with the chart's settings: ",

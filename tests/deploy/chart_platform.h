@@ -135,6 +135,9 @@ class ChartPlatform {
   ChartPlatformOptions options_;
   std::vector<std::unique_ptr<ChartService>> services_;
   std::vector<std::string> skipped_;
+  // Ports given to components before they start, because a component started earlier
+  // calls them.
+  std::map<std::string, int> reserved_ports_;
   std::set<std::string> stopped_by_stop_all_;
 };
 

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -164,12 +165,21 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
                     {{"binary", binary}});
   }
 
+  // A --listen among `args` fixes the port; otherwise the child picks a free one.
+  std::string listen = "127.0.0.1:0";
+  for (auto it = args.begin(); it != args.end(); ++it) {
+    if (absl::StartsWith(*it, "--listen=")) {
+      listen = it->substr(sizeof("--listen=") - 1);
+      args.erase(it);
+      break;
+    }
+  }
   std::unique_ptr<ServiceProcess> process(new ServiceProcess());
   process->binary_ = binary;
   process->args_ = std::move(args);
   process->env_ = std::move(env);
   process->dir_ = std::make_unique<TempDir>();
-  AILAB_RETURN_IF_ERROR(process->Launch("127.0.0.1:0"));
+  AILAB_RETURN_IF_ERROR(process->Launch(listen));
   AILAB_RETURN_IF_ERROR(process->WaitUntilServing());
   return process;
 }

@@ -86,7 +86,8 @@ class TempDir {
 class ServiceProcess {
  public:
   // `binary_name` is looked up with BinaryPath() unless it contains a '/'. `env` adds
-  // or replaces variables of this process's environment.
+  // or replaces variables of this process's environment. A "--listen=127.0.0.1:PORT"
+  // in `args` fixes the port; without one the child binds a free port.
   static absl::StatusOr<std::unique_ptr<ServiceProcess>> Start(
       const std::string& binary_name, std::vector<std::string> args,
       std::vector<std::pair<std::string, std::string>> env = {});
