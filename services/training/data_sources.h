@@ -1,7 +1,9 @@
 // The training service's view of the services that own its input data: labels from
-// the annotation service and prepared instances from the ingest service. Both sit
-// behind interfaces so that the manifest logic can be tested without those services;
-// the gRPC implementations are in data_sources.cc.
+// the annotation service, prepared instances from the ingest service, and the datasets
+// that open challenges keep for scoring, from the evaluation service. Each sits behind
+// an interface, so the manifest logic can be tested without those services. The gRPC
+// implementations are in annotation_source.cc, ingest_source.cc and
+// challenge_source.cc.
 //
 // Implementations must be thread-safe: the service calls them from request threads.
 #pragma once
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ailab/training/v1/training.pb.h"
 
@@ -70,8 +73,34 @@ class InstanceSource {
   virtual absl::StatusOr<std::vector<InstanceRecord>> ListInstances(const std::string& dataset) = 0;
 };
 
-// Makes the gRPC clients of the annotation and ingest services at `address`.
+// The datasets a challenge scores submissions on, while it is not closed.
+struct ReservedDatasets {
+  // "challenges/{id}".
+  std::string challenge;
+  // User id of the challenge's owner, who may still train on them.
+  std::string owner;
+  // Its test dataset and its hidden final dataset.
+  std::vector<std::string> datasets;
+};
+
+// Source of the challenges that are not closed (the evaluation service).
+class ChallengeSource {
+ public:
+  virtual ~ChallengeSource() = default;
+
+  // Returns the datasets of every challenge that is not closed.
+  virtual absl::StatusOr<std::vector<ReservedDatasets>> ListReservedDatasets() = 0;
+};
+
+// Returns FAILED_PRECONDITION (DATASET_RESERVED_FOR_CHALLENGE) when `dataset` is one
+// that a challenge in `reserved` scores on and `owner` does not own that challenge: a
+// model trained on it would be scored on its own training labels.
+absl::Status CheckDatasetNotReserved(const std::vector<ReservedDatasets>& reserved,
+                                     const std::string& owner, const std::string& dataset);
+
+// Makes the gRPC clients of the annotation, ingest and evaluation services at `address`.
 std::unique_ptr<LabelSource> MakeAnnotationLabelSource(const std::string& address);
 std::unique_ptr<InstanceSource> MakeIngestInstanceSource(const std::string& address);
+std::unique_ptr<ChallengeSource> MakeEvaluationChallengeSource(const std::string& address);
 
 }  // namespace ailab::training

@@ -78,6 +78,14 @@ absl::Status Run() {
       MakeAnnotationLabelSource(absl::GetFlag(FLAGS_annotation_address));
   std::unique_ptr<InstanceSource> instances =
       MakeIngestInstanceSource(absl::GetFlag(FLAGS_ingest_address));
+  // The evaluation service names the datasets that open challenges score on. An empty
+  // address turns that check off, for tests of the queue alone.
+  std::unique_ptr<ChallengeSource> challenges;
+  if (const std::string address = absl::GetFlag(FLAGS_evaluation_address); !address.empty()) {
+    challenges = MakeEvaluationChallengeSource(address);
+  } else {
+    logger->warn("no --evaluation_address, so jobs may train on the datasets of open challenges");
+  }
 
   ServiceOptions options;
   options.max_attempts = absl::GetFlag(FLAGS_max_attempts);
@@ -99,7 +107,8 @@ absl::Status Run() {
         absl::StrCat("--dispatch_window is ", options.dispatch_window, "; it must be 1 or more"));
   }
 
-  TrainingService service(store.get(), queue.get(), blobs, labels.get(), instances.get(), options);
+  TrainingService service(store.get(), queue.get(), blobs, labels.get(), instances.get(),
+                          challenges.get(), options);
   service.StartMaintenance();
   logger->info("starting stream={} replica={} max_attempts={} dispatch_window={}",
                queue->stream(), options.replica_id, options.max_attempts,

@@ -176,12 +176,13 @@ absl::StatusOr<std::pair<int64_t, int>> ResolvePage(const std::string& token, in
 
 TrainingService::TrainingService(Store* store, queue::JobQueue* queue, blob::BlobStore blobs,
                                  LabelSource* labels, InstanceSource* instances,
-                                 ServiceOptions options)
+                                 ChallengeSource* challenges, ServiceOptions options)
     : store_(store),
       queue_(queue),
       blobs_(std::move(blobs)),
       labels_(labels),
       instances_(instances),
+      challenges_(challenges),
       options_(std::move(options)) {}
 
 TrainingService::~TrainingService() { Shutdown(); }
@@ -424,6 +425,19 @@ absl::Status TrainingService::Create(const v1::CreateTrainingJobRequest& request
   const std::string id = request.training_job_id().empty() ? NewId() : request.training_job_id();
   const std::string name = absl::StrCat("trainingJobs/", id);
   const std::string annotator = input.label_source() == "consensus" ? "" : input.label_source();
+
+  // The test and final datasets of an open challenge hold the labels its submissions are
+  // scored against, so only the challenge's owner may train on them.
+  if (challenges_ != nullptr) {
+    AILAB_ASSIGN_OR_RETURN(std::vector<ReservedDatasets> reserved,
+                           challenges_->ListReservedDatasets());
+    absl::Status allowed = CheckDatasetNotReserved(reserved, input.owner(), input.dataset());
+    if (!allowed.ok()) {
+      Logger()->info("training job rejected owner={} dataset={} reason={}", input.owner(),
+                     input.dataset(), GetErrorReason(allowed));
+      return allowed;
+    }
+  }
 
   // Counting first rejects a dataset with too few labels without exporting them.
   AILAB_ASSIGN_OR_RETURN(LabelTotals totals,

@@ -48,9 +48,11 @@ struct ServiceOptions {
 
 class TrainingService final : public v1::TrainingService::Service {
  public:
-  // None of the pointers is owned; all must outlive the service.
+  // None of the pointers is owned; all must outlive the service. `challenges` may be
+  // null, which turns off the check that jobs avoid the datasets of open challenges.
   TrainingService(Store* store, queue::JobQueue* queue, blob::BlobStore blobs, LabelSource* labels,
-                  InstanceSource* instances, ServiceOptions options);
+                  InstanceSource* instances, ChallengeSource* challenges,
+                  ServiceOptions options);
   ~TrainingService() override;
 
   // Starts the maintenance thread.
@@ -144,6 +146,7 @@ class TrainingService final : public v1::TrainingService::Service {
   blob::BlobStore blobs_;
   LabelSource* labels_;
   InstanceSource* instances_;
+  ChallengeSource* challenges_;
   ServiceOptions options_;
   JobNotifier notifier_;
   absl::Notification stop_;

@@ -20,7 +20,7 @@ PEERS = {
     "catalog": [],
     "ingest": [],
     "annotation": ["catalog", "ingest"],
-    "training": ["annotation", "ingest"],
+    "training": ["annotation", "ingest", "evaluation"],
     "inference": ["training", "ingest", "catalog"],
     "evaluation": ["inference", "annotation", "training", "ingest", "catalog"],
     "worker": ["training"],

@@ -130,13 +130,34 @@ class FakeDataServices::Ingest final : public ingest::IngestService::Service {
   FakeDataServices* owner_;
 };
 
+class FakeDataServices::Evaluation final : public evaluation::v1::EvaluationService::Service {
+ public:
+  explicit Evaluation(FakeDataServices* owner) : owner_(owner) {}
+
+  grpc::Status ListChallenges(grpc::ServerContext*,
+                              const evaluation::v1::ListChallengesRequest*,
+                              evaluation::v1::ListChallengesResponse* response) override {
+    std::lock_guard<std::mutex> lock(owner_->mutex_);
+    for (const evaluation::v1::Challenge& challenge : owner_->challenges_) {
+      *response->add_challenges() = challenge;
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  FakeDataServices* owner_;
+};
+
 FakeDataServices::FakeDataServices()
-    : annotation_(std::make_unique<Annotation>(this)), ingest_(std::make_unique<Ingest>(this)) {
+    : annotation_(std::make_unique<Annotation>(this)),
+      ingest_(std::make_unique<Ingest>(this)),
+      evaluation_(std::make_unique<Evaluation>(this)) {
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(annotation_.get());
   builder.RegisterService(ingest_.get());
+  builder.RegisterService(evaluation_.get());
   server_ = builder.BuildAndStart();
   address_ = absl::StrCat("127.0.0.1:", port);
 }
@@ -162,6 +183,11 @@ void FakeDataServices::SetDataset(const std::string& use_case, const std::string
 void FakeDataServices::AddReferenceReader(const std::string& annotator) {
   std::lock_guard<std::mutex> lock(mutex_);
   reference_readers_.push_back(annotator);
+}
+
+void FakeDataServices::AddChallenge(evaluation::v1::Challenge challenge) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  challenges_.push_back(std::move(challenge));
 }
 
 std::string FakeDataServices::last_export_annotator() {

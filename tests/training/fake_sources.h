@@ -1,6 +1,6 @@
 // In-process gRPC servers that stand in for the annotation service (CountLabels,
-// ExportLabels) and the ingest service (ListInstances) in the training tests. Every
-// other method returns UNIMPLEMENTED.
+// ExportLabels), the ingest service (ListInstances) and the evaluation service
+// (ListChallenges) in the training tests. Every other method returns UNIMPLEMENTED.
 //
 // The fakes are thread-safe: tests change their data while the training service calls
 // them.
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ailab/annotation/v1/annotation.grpc.pb.h"
+#include "ailab/evaluation/v1/evaluation.grpc.pb.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "grpcpp/server.h"
 
@@ -31,11 +32,11 @@ struct FakeInstance {
 
 class FakeDataServices {
  public:
-  // Starts both fakes on one loopback port.
+  // Starts the fakes on one loopback port.
   FakeDataServices();
   ~FakeDataServices();
 
-  // host:port serving both fake services.
+  // host:port serving the fake services.
   const std::string& address() const { return address_; }
 
   // Sets the categories of `use_case` (default A, B, C, D for every use case).
@@ -50,6 +51,9 @@ class FakeDataServices {
   // annotation service does for reference readers.
   void AddReferenceReader(const std::string& annotator);
 
+  // Adds a challenge that ListChallenges returns (no challenges at first).
+  void AddChallenge(evaluation::v1::Challenge challenge);
+
   // Annotator of the last ExportLabels request ("" for the consensus).
   std::string last_export_annotator();
 
@@ -63,15 +67,18 @@ class FakeDataServices {
  private:
   class Annotation;
   class Ingest;
+  class Evaluation;
   std::mutex mutex_;
   std::map<std::string, std::vector<std::string>> categories_;
   // (use case, dataset, annotator) -> labelled instances.
   std::map<std::tuple<std::string, std::string, std::string>, std::vector<FakeInstance>> labels_;
   std::map<std::string, std::vector<FakeInstance>> instances_;
   std::vector<std::string> reference_readers_;
+  std::vector<evaluation::v1::Challenge> challenges_;
   std::string last_export_annotator_;
   std::unique_ptr<Annotation> annotation_;
   std::unique_ptr<Ingest> ingest_;
+  std::unique_ptr<Evaluation> evaluation_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };

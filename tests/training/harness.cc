@@ -38,6 +38,7 @@ TrainingHarness::TrainingHarness(std::vector<std::string> extra_args, std::strin
       absl::StrCat("--blob_root=", blob_dir_.path()),
       absl::StrCat("--annotation_address=", fakes_.address()),
       absl::StrCat("--ingest_address=", fakes_.address()),
+      absl::StrCat("--evaluation_address=", fakes_.address()),
       "--database_pool_size=4",
       "--watch_poll=100ms",
       "--maintenance_interval=200ms",

@@ -250,6 +250,45 @@ TEST_CASE("TrainingService: fewer than 100 labels rejected", "[training][service
   CHECK(*harness.queue().Length() == 0);
 }
 
+TEST_CASE("TrainingService: open challenge datasets reserved", "[training][service]") {
+  TrainingHarness harness;
+  harness.AddDataset("datasets/public-test", {60, 60});
+  harness.AddDataset("datasets/hidden-final", {60, 60});
+  harness.AddDataset("datasets/closed-final", {60, 60});
+  evaluation::v1::Challenge open;
+  open.set_name("challenges/density");
+  open.set_owner("organiser");
+  open.set_test_dataset("datasets/public-test");
+  open.set_final_dataset("datasets/hidden-final");
+  open.set_state(evaluation::v1::Challenge::OPEN);
+  harness.fakes().AddChallenge(open);
+  evaluation::v1::Challenge closed = open;
+  closed.set_name("challenges/last-year");
+  closed.set_test_dataset("datasets/closed-test");
+  closed.set_final_dataset("datasets/closed-final");
+  closed.set_state(evaluation::v1::Challenge::CLOSED);
+  harness.fakes().AddChallenge(closed);
+
+  v1::TrainingJob job;
+  for (const std::string dataset : {"datasets/public-test", "datasets/hidden-final"}) {
+    CheckError(harness.stub().CreateTrainingJob(
+                   Context().get(), TrainingHarness::CreateRequest(dataset, "reader1"), &job),
+               grpc::StatusCode::FAILED_PRECONDITION,
+               {dataset, "challenges/density", "another dataset"});
+  }
+  CHECK(*harness.queue().Length() == 0);
+
+  // The challenge's owner may, and a closed challenge reserves nothing.
+  grpc::Status owner = harness.stub().CreateTrainingJob(
+      Context().get(), TrainingHarness::CreateRequest("datasets/hidden-final", "organiser"), &job);
+  INFO(owner.error_message());
+  CHECK(owner.ok());
+  grpc::Status after_close = harness.stub().CreateTrainingJob(
+      Context().get(), TrainingHarness::CreateRequest("datasets/closed-final", "reader1"), &job);
+  INFO(after_close.error_message());
+  CHECK(after_close.ok());
+}
+
 TEST_CASE("TrainingService: equal sampling needs 10 per class", "[training][service]") {
   TrainingHarness harness;
   // Class D has 8 instances, 7 of them in the TRAIN split.

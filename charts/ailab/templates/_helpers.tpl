@@ -56,7 +56,7 @@ tests/deploy checks them against the architecture.
 catalog: {database: true, redis: false, blobs: false, peers: []}
 ingest: {database: true, redis: false, blobs: true, peers: []}
 annotation: {database: true, redis: false, blobs: false, peers: [catalog, ingest]}
-training: {database: true, redis: true, blobs: true, peers: [annotation, ingest]}
+training: {database: true, redis: true, blobs: true, peers: [annotation, ingest, evaluation]}
 inference: {database: true, redis: false, blobs: true, peers: [training, ingest, catalog]}
 evaluation: {database: true, redis: false, blobs: true, peers: [inference, annotation, training, ingest, catalog]}
 worker: {database: false, redis: true, blobs: true, peers: [training]}

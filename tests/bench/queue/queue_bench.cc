@@ -258,6 +258,7 @@ int main(int argc, char** argv) {
                          absl::StrCat("--blob_root=", blob_dir.path()),
                          absl::StrCat("--annotation_address=", fakes.address()),
                          absl::StrCat("--ingest_address=", fakes.address()),
+                         absl::StrCat("--evaluation_address=", fakes.address()),
                          "--database_pool_size=8", "--log_level=warn"});
   if (!service.ok()) Die(service.status().ToString());
   auto stub = v1::TrainingService::NewStub(ailab::rpc::Connect((*service)->address()));
