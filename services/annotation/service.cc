@@ -582,42 +582,49 @@ grpc::Status AnnotationServiceImpl::GetAnnotationProgress(
 grpc::Status AnnotationServiceImpl::SetQuota(grpc::ServerContext* context,
                                              const v1::SetQuotaRequest* request,
                                              v1::Quota* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("SetQuota", DoSetQuota(*request), response);
 }
 
 grpc::Status AnnotationServiceImpl::CreateContest(grpc::ServerContext* context,
                                                   const v1::CreateContestRequest* request,
                                                   v1::Contest* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("CreateContest", DoCreateContest(*request), response);
 }
 
 grpc::Status AnnotationServiceImpl::GetContest(grpc::ServerContext* context,
                                                const v1::GetContestRequest* request,
                                                v1::Contest* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("GetContest", DoGetContest(*request), response);
 }
 
 grpc::Status AnnotationServiceImpl::ListContests(grpc::ServerContext* context,
                                                  const v1::ListContestsRequest* request,
                                                  v1::ListContestsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ListContests", DoListContests(*request), response);
 }
 
 grpc::Status AnnotationServiceImpl::ListAnnotatorRankings(
     grpc::ServerContext* context, const v1::ListAnnotatorRankingsRequest* request,
     v1::ListAnnotatorRankingsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ListAnnotatorRankings", DoListAnnotatorRankings(*request), response);
 }
 
 grpc::Status AnnotationServiceImpl::SetReferenceReader(grpc::ServerContext* context,
                                                        const v1::SetReferenceReaderRequest* request,
                                                        v1::ReferenceReader* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("SetReferenceReader", DoSetReferenceReader(*request), response);
 }
 
 grpc::Status AnnotationServiceImpl::GetReferenceReader(grpc::ServerContext* context,
                                                        const v1::GetReferenceReaderRequest* request,
                                                        v1::ReferenceReader* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("GetReferenceReader", DoGetReferenceReader(*request), response);
 }
 
@@ -632,18 +639,21 @@ grpc::Status AnnotationServiceImpl::GetAgreement(grpc::ServerContext* context,
 grpc::Status AnnotationServiceImpl::ExportLabels(grpc::ServerContext* context,
                                                  const v1::ExportLabelsRequest* request,
                                                  v1::ExportLabelsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("ExportLabels", DoExportLabels(*request), response);
 }
 
 grpc::Status AnnotationServiceImpl::CountLabels(grpc::ServerContext* context,
                                                 const v1::CountLabelsRequest* request,
                                                 v1::CountLabelsResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   return Respond("CountLabels", DoCountLabels(*request), response);
 }
 
 grpc::Status AnnotationServiceImpl::ScoreAgainstReference(
     grpc::ServerContext* context, const v1::ScoreAgainstReferenceRequest* request,
     v1::ScoreAgainstReferenceResponse* response) {
+  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   // Differences between calls with chosen predictions would reveal reference labels one
   // by one, so only the platform's services (the evaluation service) may score.
   if (absl::Status allowed = rpc::RequireInternalCaller(*context, "ScoreAgainstReference");

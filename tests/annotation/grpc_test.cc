@@ -16,6 +16,7 @@
 #include "ailab/annotation/v1/annotation.grpc.pb.h"
 #include "ailab/pg/pg.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/internal_caller.h"
 #include "catch2/catch.hpp"
 #include "deployment.h"
@@ -649,18 +650,68 @@ TEST_CASE("ailab-annotation: scoring needs the internal token", "[service]") {
 
   v1::ScoreAgainstReferenceResponse response;
   grpc::Status without = stub->ScoreAgainstReference(As("alice").get(), request, &response);
-  CHECK(without.error_code() == grpc::StatusCode::PERMISSION_DENIED);
-  CHECK(without.error_message().find("ScoreAgainstReference") != std::string::npos);
+  CHECK(without.error_code() == grpc::StatusCode::UNAUTHENTICATED);
 
   auto wrong = As("alice");
   wrong->AddMetadata(rpc::kInternalTokenKey, "guessed-token");
   CHECK(stub->ScoreAgainstReference(wrong.get(), request, &response).error_code() ==
-        grpc::StatusCode::PERMISSION_DENIED);
+        grpc::StatusCode::UNAUTHENTICATED);
+
+  // A person's signed identity, as the gateway sends it, is not the platform itself.
+  auto person = As("");
+  rpc::Identity alice;
+  alice.user = "alice";
+  alice.roles = {rpc::kRoleRadiologist};
+  alice.expires = absl::Now() + absl::Minutes(5);
+  person->AddMetadata(rpc::kIdentityKey, rpc::SignIdentity(alice, "test-internal-token"));
+  grpc::Status signed_person = stub->ScoreAgainstReference(person.get(), request, &response);
+  CHECK(signed_person.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(signed_person.error_message().find("ScoreAgainstReference") != std::string::npos);
 
   auto internal = As("evaluation");
   internal->AddMetadata(rpc::kInternalTokenKey, "test-internal-token");
   grpc::Status with = stub->ScoreAgainstReference(internal.get(), request, &response);
   CHECK(with.error_code() != grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_CASE("ailab-annotation: every method needs the token", "[service]") {
+  Deployment deployment(4, {"--internal_token=test-internal-token"});
+  auto stub = deployment.NewStub();
+  // One call of each method that does not act for an annotator; with no metadata, each
+  // must be rejected before it reads or changes anything.
+  std::vector<std::pair<std::string, grpc::Status>> calls;
+  {
+    v1::ExportLabelsRequest request;
+    request.set_use_case(kDensity);
+    request.set_dataset(kDataset);
+    v1::ExportLabelsResponse response;
+    calls.emplace_back("ExportLabels", stub->ExportLabels(As("").get(), request, &response));
+  }
+  {
+    v1::CountLabelsRequest request;
+    request.set_use_case(kDensity);
+    request.set_dataset(kDataset);
+    v1::CountLabelsResponse response;
+    calls.emplace_back("CountLabels", stub->CountLabels(As("").get(), request, &response));
+  }
+  {
+    v1::SetReferenceReaderRequest request;
+    request.set_use_case(kDensity);
+    request.set_dataset(kDataset);
+    request.set_annotator("mallory");
+    v1::ReferenceReader response;
+    calls.emplace_back("SetReferenceReader",
+                       stub->SetReferenceReader(As("").get(), request, &response));
+  }
+  {
+    v1::ListContestsRequest request;
+    v1::ListContestsResponse response;
+    calls.emplace_back("ListContests", stub->ListContests(As("").get(), request, &response));
+  }
+  for (const auto& [method, status] : calls) {
+    INFO(method << ": " << status.error_message());
+    CHECK(status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  }
 }
 
 }  // namespace
