@@ -5,6 +5,7 @@
 // the real binaries accept.
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <set>
 #include <string>
@@ -16,7 +17,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "ailab/annotation/v1/annotation.pb.h"
+#include "ailab/catalog/v1/catalog.pb.h"
+#include "ailab/evaluation/v1/evaluation.pb.h"
+#include "ailab/evaluation/v1/publishing.pb.h"
+#include "ailab/inference/v1/inference.pb.h"
+#include "ailab/ingest/v1/ingest.pb.h"
+#include "ailab/rpc/client.h"
 #include "ailab/rpc/probe.h"
+#include "ailab/training/v1/training.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "chart_platform.h"
@@ -120,6 +130,47 @@ void CheckGateway(ChartPlatform& platform, const std::string& data_dir) {
   CHECK(absl::StrContains(page->body, "<title>AI-LAB</title>"));
 }
 
+// Calls every method of every service's API with an empty request and no metadata,
+// and checks that each answers UNAUTHENTICATED: the services hold the chart's internal
+// token, so a caller without it or a signed identity may neither read nor change data.
+void CheckEveryMethodNeedsToken(ChartPlatform& platform) {
+  const std::vector<std::pair<std::string, const google::protobuf::FileDescriptor*>> apis = {
+      {"catalog", catalog::v1::UseCase::descriptor()->file()},
+      {"ingest", ingest::v1::Dataset::descriptor()->file()},
+      {"annotation", annotation::v1::Annotation::descriptor()->file()},
+      {"training", training::v1::TrainingJob::descriptor()->file()},
+      {"inference", inference::v1::Prediction::descriptor()->file()},
+      {"evaluation", evaluation::v1::Challenge::descriptor()->file()},
+      {"evaluation", evaluation::v1::Destination::descriptor()->file()},
+  };
+  int checked = 0;
+  for (const auto& [component, file] : apis) {
+    if (!platform.service(component)) continue;
+    grpc::GenericStub stub(rpc::Connect(platform.address(component)));
+    for (int s = 0; s < file->service_count(); ++s) {
+      const google::protobuf::ServiceDescriptor* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        const std::string method =
+            absl::StrCat("/", service->full_name(), "/", service->method(m)->name());
+        grpc::ClientContext context;
+        rpc::SetTimeout(context, absl::Seconds(10));
+        // An empty message: every field at its default.
+        grpc::Slice empty("");
+        grpc::ByteBuffer request(&empty, 1);
+        grpc::ByteBuffer response;
+        std::promise<grpc::Status> done;
+        stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                       [&done](grpc::Status status) { done.set_value(std::move(status)); });
+        grpc::Status status = done.get_future().get();
+        INFO(method << ": " << status.error_message());
+        CHECK(status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 50);
+}
+
 TEST_CASE("Chart config: every service serves on loopback", "[deploy]") {
   SkipUnlessDeployToolsInstalled();
   ScratchDatabase database;
@@ -147,6 +198,7 @@ TEST_CASE("Chart config: every service serves on loopback", "[deploy]") {
   }
 
   CheckGateway(*platform, data.path());
+  CheckEveryMethodNeedsToken(*platform);
 
   // The chart's settings reached the services, with only the loopback replacements.
   {
