@@ -9,11 +9,18 @@ services_only=0
 if [ "${1:-}" = "--services-only" ]; then services_only=1; shift; fi
 data_dir="${1:-$repo_root/var}"
 
-# The gateway first, so that no request reaches a service that is already stopping.
+# The gateway first, so that no request reaches a service that is already stopping;
+# then the worker, which hands its running job back to the training service as it
+# stops; then the services in the reverse of their start order, so each stops before
+# the services it calls.
+order=(gateway worker evaluation inference training annotation ingest catalog)
 pid_files=()
-[ -f "$data_dir/run/gateway.pid" ] && pid_files+=("$data_dir/run/gateway.pid")
+for name in "${order[@]}"; do
+  [ -f "$data_dir/run/$name.pid" ] && pid_files+=("$data_dir/run/$name.pid")
+done
 for pid_file in "$data_dir"/run/*.pid; do
-  [ "$(basename "$pid_file")" = gateway.pid ] || pid_files+=("$pid_file")
+  name="$(basename "$pid_file" .pid)"
+  [[ " ${order[*]} " == *" $name "* ]] || pid_files+=("$pid_file")
 done
 for pid_file in "${pid_files[@]}"; do
   [ -f "$pid_file" ] || continue
