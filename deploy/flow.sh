@@ -44,8 +44,12 @@ ailab catalog get --name "$use_case" --table
 
 step "Synthetic mammograms: $studies for training, $challenge_images each for the challenge"
 ailab synth generate --out="$work/synth-train" --count="$studies" --seed=7 >/dev/null
-ailab synth generate --out="$work/synth-public" --count="$challenge_images" --seed=8 >/dev/null
-ailab synth generate --out="$work/synth-final" --count="$challenge_images" --seed=9 >/dev/null
+# The challenge sets hold the four categories equally, so each is present and the
+# leaderboard's AUC is defined (at the default 10 % of D, seed 8 drew none).
+ailab synth generate --out="$work/synth-public" --count="$challenge_images" --seed=8 \
+  --category_weights=0.25,0.25,0.25,0.25 >/dev/null
+ailab synth generate --out="$work/synth-final" --count="$challenge_images" --seed=9 \
+  --category_weights=0.25,0.25,0.25,0.25 >/dev/null
 echo "written to $work/synth-*/ with truth.csv beside each set"
 
 step "Ingest: datasets from synthetic and real DICOM"
