@@ -146,7 +146,7 @@ absl::StatusOr<v1::AssessModelResponse> Assess(std::vector<ReviewedPrediction> r
       point->set_probability(ordered[1]);
       const bool called = ordered[1] >= options.threshold;
       const bool positive = truth == 1;
-      std::string outcome;
+      const char* outcome = nullptr;
       if (called) {
         outcome = positive ? "TP" : "FP";
       } else {

@@ -197,19 +197,19 @@ absl::StatusOr<std::vector<Delivery>> JobQueue::ReclaimStale(const std::string& 
 }
 
 absl::StatusOr<bool> JobQueue::AcquireLease(absl::string_view job, absl::string_view holder) {
-  AILAB_ASSIGN_OR_RETURN(
-      std::string reply,
+  absl::StatusOr<std::string> reply =
       client_->Command({"EVAL", kAcquireScript, "1", LeaseKey(job), std::string(holder),
-                        absl::StrCat(absl::ToInt64Milliseconds(options_.lease_ttl))}));
-  return reply == "1";
+                        absl::StrCat(absl::ToInt64Milliseconds(options_.lease_ttl))});
+  if (!reply.ok()) return reply.status();
+  return absl::string_view(*reply) == "1";
 }
 
 absl::StatusOr<bool> JobQueue::RenewLease(absl::string_view job, absl::string_view holder) {
-  AILAB_ASSIGN_OR_RETURN(
-      std::string reply,
+  absl::StatusOr<std::string> reply =
       client_->Command({"EVAL", kRenewScript, "1", LeaseKey(job), std::string(holder),
-                        absl::StrCat(absl::ToInt64Milliseconds(options_.lease_ttl))}));
-  return reply == "1";
+                        absl::StrCat(absl::ToInt64Milliseconds(options_.lease_ttl))});
+  if (!reply.ok()) return reply.status();
+  return absl::string_view(*reply) == "1";
 }
 
 absl::Status JobQueue::ReleaseLease(absl::string_view job, absl::string_view holder) {
