@@ -243,7 +243,7 @@ absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::SaveOne(const Annot
 absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::SaveBatched(const AnnotationKey& key,
                                                                          const std::string& label,
                                                                          std::string shapes) {
-  PendingSave save{&key, &label, std::move(shapes)};
+  PendingSave save{&key, SaveKeyText(key), &label, std::move(shapes)};
   std::unique_lock<std::mutex> lock(save_mutex_);
   pending_.push_back(&save);
   // Each waiting save either writes the next batch, when fewer than save_writers_
@@ -268,12 +268,11 @@ absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::SaveBatched(const A
 
 std::vector<AnnotationStore::PendingSave*> AnnotationStore::TakeSaveBatch() {
   std::vector<PendingSave*> batch;
-  absl::flat_hash_set<std::string> keys;
+  absl::flat_hash_set<absl::string_view> keys;
   for (auto it = pending_.begin(); it != pending_.end() && batch.size() < kMaxSaveBatch;) {
-    const AnnotationKey& key = *(*it)->key;
     // One statement cannot change a row twice, so a second save of a key waits for the
     // next batch.
-    if (keys.insert(SaveKeyText(key)).second) {
+    if (keys.insert((*it)->key_text).second) {
       batch.push_back(*it);
       it = pending_.erase(it);
     } else {
@@ -295,14 +294,15 @@ absl::StatusOr<std::vector<AnnotationStore::SaveResult>> AnnotationStore::Execut
     shapes.push_back(save->shapes);
   }
 
+  absl::flat_hash_map<absl::string_view, size_t> index;
+  for (size_t i = 0; i < sorted.size(); ++i) index[sorted[i]->key_text] = i;
+
   return pool_->QueryAutocommit<std::vector<SaveResult>>(
       [&](pqxx::nontransaction& tx) -> absl::StatusOr<std::vector<SaveResult>> {
         tx.conn().prepare(kSaveBatchStatement, SaveBatchSql());
         pqxx::result result = tx.exec_prepared(
             kSaveBatchStatement, TextArray(use_cases), TextArray(datasets), TextArray(annotators),
             TextArray(instances), TextArray(labels), TextArray(shapes));
-        absl::flat_hash_map<std::string, size_t> index;
-        for (size_t i = 0; i < sorted.size(); ++i) index[SaveKeyText(*sorted[i]->key)] = i;
         std::vector<SaveResult> results(sorted.size());
         size_t found = 0;
         for (const pqxx::row& row : result) {
@@ -333,7 +333,7 @@ void AnnotationStore::WriteSaveBatch(const std::vector<PendingSave*>& batch) {
   // wait for each other instead of deadlocking.
   std::vector<PendingSave*> sorted = batch;
   std::sort(sorted.begin(), sorted.end(), [](const PendingSave* a, const PendingSave* b) {
-    return SaveKeyText(*a->key) < SaveKeyText(*b->key);
+    return a->key_text < b->key_text;
   });
   absl::StatusOr<std::vector<SaveResult>> written = ExecuteSaveBatch(sorted);
   if (written.ok()) {

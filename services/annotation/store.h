@@ -169,6 +169,8 @@ class AnnotationStore {
   // One unconditional save waiting to be written.
   struct PendingSave {
     const AnnotationKey* key;
+    // The key as one string (SaveKeyText), for the batch's set, sort order and lookup.
+    std::string key_text;
     const std::string* label;
     std::string shapes;
     absl::StatusOr<SaveResult> result = absl::UnknownError("not saved yet");
