@@ -89,6 +89,24 @@ class Ingest {
   std::unique_ptr<v1::IngestService::Stub> stub_;
 };
 
+// Writes `archive` with the Python zipfile `script`, which gets the archive's path and
+// three uncompressed images of the shared set (CT, DX and MR) as its arguments.
+void MakeZip(const std::string& dir, const std::string& archive, const std::string& script) {
+  const std::string script_path = dir + "/make_zip.py";
+  {
+    FILE* out = std::fopen(script_path.c_str(), "w");
+    REQUIRE(out != nullptr);
+    std::fputs(script.c_str(), out);
+    std::fclose(out);
+  }
+  CommandResult made = Run(absl::StrCat("/usr/bin/python3 ", script_path, " ", archive, " ",
+                                        Uncompressed("CT_small.dcm"), " ",
+                                        Uncompressed("DX_MONO1_highdicom.dcm"), " ",
+                                        Uncompressed("MR_rorden_0051.dcm")));
+  INFO(made.output);
+  REQUIRE(made.exit_code == 0);
+}
+
 TEST_CASE("ailab ingest upload reads a zip archive entry by entry", "[service]") {
   Ingest ingest;
   std::string dataset = ingest.CreateDataset("zipped");
@@ -107,19 +125,7 @@ TEST_CASE("ailab ingest upload reads a zip archive entry by entry", "[service]")
       "z.writestr('scans/.DS_Store', b'finder')\n"
       "z.writestr('notes.txt', b'not an image')\n"
       "z.close()\n");
-  const std::string script_path = dir.path() + "/make_zip.py";
-  {
-    FILE* out = std::fopen(script_path.c_str(), "w");
-    REQUIRE(out != nullptr);
-    std::fputs(script.c_str(), out);
-    std::fclose(out);
-  }
-  CommandResult made = Run(absl::StrCat("/usr/bin/python3 ", script_path, " ", archive, " ",
-                                        Uncompressed("CT_small.dcm"), " ",
-                                        Uncompressed("DX_MONO1_highdicom.dcm"), " ",
-                                        Uncompressed("MR_rorden_0051.dcm")));
-  INFO(made.output);
-  REQUIRE(made.exit_code == 0);
+  MakeZip(dir.path(), archive, script);
 
   CommandResult upload = ingest.Upload(dataset, archive);
   INFO(upload.output);
@@ -145,25 +151,12 @@ TEST_CASE("ailab ingest upload sends many files over several streams", "[service
   ailab::testing::TempDir dir;
   const std::string archive = dir.path() + "/many.zip";
   // 120 entries, each a copy of one of three images: more files than one stream takes.
-  const std::string script_path = dir.path() + "/make_zip.py";
-  {
-    FILE* out = std::fopen(script_path.c_str(), "w");
-    REQUIRE(out != nullptr);
-    std::fputs(
-        "import sys, zipfile\n"
-        "z = zipfile.ZipFile(sys.argv[1], 'w')\n"
-        "for i in range(120):\n"
-        "    z.write(sys.argv[2 + i % 3], 'IM%03d' % i)\n"
-        "z.close()\n",
-        out);
-    std::fclose(out);
-  }
-  CommandResult made = Run(absl::StrCat("/usr/bin/python3 ", script_path, " ", archive, " ",
-                                        Uncompressed("CT_small.dcm"), " ",
-                                        Uncompressed("DX_MONO1_highdicom.dcm"), " ",
-                                        Uncompressed("MR_rorden_0051.dcm")));
-  INFO(made.output);
-  REQUIRE(made.exit_code == 0);
+  MakeZip(dir.path(), archive,
+          "import sys, zipfile\n"
+          "z = zipfile.ZipFile(sys.argv[1], 'w')\n"
+          "for i in range(120):\n"
+          "    z.write(sys.argv[2 + i % 3], 'IM%03d' % i)\n"
+          "z.close()\n");
 
   CommandResult upload = ingest.Upload(dataset, archive);
   INFO(upload.output);

@@ -46,6 +46,18 @@ int64_t CountRows(Pool& pool, const std::string& sql) {
   return *count;
 }
 
+// Ends the server process behind `pool`'s only connection, through `admin`, and returns
+// that process's id.
+int64_t TerminateConnection(Pool& pool, Pool& admin) {
+  int64_t pid = CountRows(pool, "SELECT pg_backend_pid()");
+  auto terminated = admin.Query<bool>([&](pqxx::work& tx) -> absl::StatusOr<bool> {
+    return tx.exec_params1("SELECT pg_terminate_backend($1)", pid)[0].as<bool>();
+  });
+  REQUIRE(terminated.ok());
+  REQUIRE(*terminated);
+  return pid;
+}
+
 }  // namespace
 
 TEST_CASE("Pool: SQL errors map to status codes", "[postgres]") {
@@ -332,12 +344,7 @@ TEST_CASE("Pool: reconnects after the server ends a connection", "[postgres]") {
   auto admin = MakePool(db.url(), "admin", 1);
   REQUIRE(Exec(*pool, "CREATE TABLE items (id int)").ok());
 
-  int64_t before = CountRows(*pool, "SELECT pg_backend_pid()");
-  auto terminated = admin->Query<bool>([&](pqxx::work& tx) -> absl::StatusOr<bool> {
-    return tx.exec_params1("SELECT pg_terminate_backend($1)", before)[0].as<bool>();
-  });
-  REQUIRE(terminated.ok());
-  REQUIRE(*terminated);
+  int64_t before = TerminateConnection(*pool, *admin);
 
   // The broken connection is noticed at BEGIN, before the function runs, so the call
   // is retried on a new connection and succeeds.
@@ -401,12 +408,7 @@ TEST_CASE("Pool: autocommit reconnects an idle connection the server ended", "[p
   auto pool = MakePool(db.url(), "autocommit_idle", 1);
   auto admin = MakePool(db.url(), "admin", 1);
   REQUIRE(Exec(*pool, "CREATE TABLE items (id int)").ok());
-  int64_t before = CountRows(*pool, "SELECT pg_backend_pid()");
-  auto terminated = admin->Query<bool>([&](pqxx::work& tx) -> absl::StatusOr<bool> {
-    return tx.exec_params1("SELECT pg_terminate_backend($1)", before)[0].as<bool>();
-  });
-  REQUIRE(terminated.ok());
-  REQUIRE(*terminated);
+  int64_t before = TerminateConnection(*pool, *admin);
 
   // Past the idle limit the connection is checked, found closed and replaced before the
   // statement is sent.
