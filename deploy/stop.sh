@@ -9,10 +9,10 @@ services_only=0
 if [ "${1:-}" = "--services-only" ]; then services_only=1; shift; fi
 data_dir="${1:-$repo_root/var}"
 
-# The gateway first, so that no request reaches a service that is already stopping;
-# then the worker, which hands its running job back to the training service as it
-# stops; then the services in the reverse of their start order, so each stops before
-# the services it calls.
+# The gateway stops first, so that no request reaches a service that is already
+# stopping. The worker is next, because it hands its running job back to the training
+# service as it stops. The services follow in the reverse of their start order, so each
+# stops before the services it calls.
 order=(gateway worker evaluation inference training annotation ingest catalog)
 pid_files=()
 for name in "${order[@]}"; do

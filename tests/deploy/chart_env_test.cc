@@ -131,7 +131,7 @@ void CheckGateway(ChartPlatform& platform, const std::string& data_dir) {
 }
 
 // Calls every method of every service's API with an empty request and no metadata,
-// and checks that each answers UNAUTHENTICATED: the services hold the chart's internal
+// and checks that each returns UNAUTHENTICATED. The services have the chart's internal
 // token, so a caller without it or a signed identity may neither read nor change data.
 void CheckEveryMethodNeedsToken(ChartPlatform& platform) {
   const std::vector<std::pair<std::string, const google::protobuf::FileDescriptor*>> apis = {

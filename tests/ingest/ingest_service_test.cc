@@ -764,9 +764,9 @@ TEST_CASE("IngestService: calls without the token are rejected", "[ingest]") {
   get.set_name("datasets/guarded");
   grpc::ClientContext context;
   with_token(context);
-  grpc::Status kept = ingest.stub().GetDataset(&context, get, &dataset);
-  INFO(kept.error_message());
-  CHECK(kept.ok());
+  grpc::Status still_stored = ingest.stub().GetDataset(&context, get, &dataset);
+  INFO(still_stored.error_message());
+  CHECK(still_stored.ok());
   CHECK(dataset.name() == "datasets/guarded");
 }
 
