@@ -43,6 +43,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // gRPC turns SO_REUSEPORT on by default, which lets a second copy of a service bind
   // a port in use and take part of its requests. With it off, that start fails.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // The synchronous server starts a thread when its last idle one takes a call, and
+  // by default ends every thread beyond two idle ones when its call returns. Under a
+  // steady load of blocking calls that creates and ends a thread per call (clone,
+  // stack unmapping, TLB flushes); keeping up to max_idle_threads idle avoids it.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              config.max_idle_threads);
   for (grpc::Service* service : services) builder.RegisterService(service);
 
   server->server_ = builder.BuildAndStart();

@@ -37,6 +37,8 @@ struct ServerConfig {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Largest request message accepted, in bytes.
   int max_receive_message_bytes = 64 * 1024 * 1024;
+  // Idle threads the synchronous server keeps for later calls; the rest end.
+  int max_idle_threads = 64;
 };
 
 // A started server; shuts down when destroyed.
