@@ -174,7 +174,9 @@ class AnnotationStore {
     const std::string* label;
     std::string shapes;
     absl::StatusOr<SaveResult> result = absl::UnknownError("not saved yet");
-    bool done = false;
+    bool done = false;  // guarded by save_mutex_
+    // Wakes the saving thread when its save is written or it should write a batch.
+    std::condition_variable wake;
   };
 
   // Saves `key` with one statement of its own (the path of conditional saves).
@@ -196,7 +198,6 @@ class AnnotationStore {
   const int save_writers_;
 
   std::mutex save_mutex_;
-  std::condition_variable save_written_;
   std::deque<PendingSave*> pending_;  // guarded by save_mutex_
   int active_writers_ = 0;            // guarded by save_mutex_
 };
