@@ -49,7 +49,7 @@ namespace ailab::config {
 
 // Applies environment overrides for `service`, then parses the command line.
 // Returns the positional arguments (argv[0] first). Exits with a message on a bad
-// value, as Abseil's parser does.
+// value, as Abseil's parser does. Also turns off Abseil's mutex deadlock detection.
 std::vector<char*> ParseFlags(absl::string_view service, int argc, char** argv,
                               absl::string_view usage);
 
