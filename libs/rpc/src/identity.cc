@@ -162,7 +162,8 @@ absl::StatusOr<Identity> ParsePayload(absl::string_view json) {
   return identity;
 }
 
-std::optional<std::string> FindMetadata(const grpc::ServerContext& context, absl::string_view key) {
+std::optional<std::string> FindMetadata(const grpc::ServerContextBase& context,
+                                        absl::string_view key) {
   const auto& metadata = context.client_metadata();
   auto found = metadata.find(grpc::string_ref(key.data(), key.size()));
   if (found == metadata.end()) return std::nullopt;
@@ -258,7 +259,7 @@ absl::StatusOr<CallerInfo> ResolveCaller(const CallerMetadata& metadata,
 
 }  // namespace internal
 
-absl::StatusOr<CallerInfo> CallerOf(const grpc::ServerContext& context) {
+absl::StatusOr<CallerInfo> CallerOf(const grpc::ServerContextBase& context) {
   internal::CallerMetadata metadata;
   metadata.identity = FindMetadata(context, kIdentityKey);
   metadata.user = FindMetadata(context, kUserKey);
@@ -272,7 +273,7 @@ absl::StatusOr<CallerInfo> CallerOf(const grpc::ServerContext& context) {
   return caller;
 }
 
-grpc::Status CheckCaller(const grpc::ServerContext& context) {
+grpc::Status CheckCaller(const grpc::ServerContextBase& context) {
   absl::StatusOr<CallerInfo> caller = CallerOf(context);
   return caller.ok() ? grpc::Status::OK : ToGrpcStatus(caller.status());
 }

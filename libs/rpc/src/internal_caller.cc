@@ -49,7 +49,8 @@ absl::Status CheckInternalToken(absl::string_view expected, absl::string_view re
       {{"method", std::string(method)}});
 }
 
-absl::Status RequireInternalCaller(const grpc::ServerContext& context, absl::string_view method) {
+absl::Status RequireInternalCaller(const grpc::ServerContextBase& context,
+                                   absl::string_view method) {
   const auto& metadata = context.client_metadata();
   auto found = metadata.find(kInternalTokenKey);
   absl::string_view received;

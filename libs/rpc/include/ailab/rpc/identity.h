@@ -83,10 +83,10 @@ struct CallerInfo {
 // rules above. UNAUTHENTICATED when a signature is wrong or expired, or when a call
 // without a signed identity lacks the internal token while one is configured
 // (reason USER_UNSIGNED when it names a user, CALLER_UNKNOWN when it does not).
-absl::StatusOr<CallerInfo> CallerOf(const grpc::ServerContext& context);
+absl::StatusOr<CallerInfo> CallerOf(const grpc::ServerContextBase& context);
 
 // Runs CallerOf's check for handlers that do not need the caller's name, and returns
 // OK or the UNAUTHENTICATED status to send back.
-grpc::Status CheckCaller(const grpc::ServerContext& context);
+grpc::Status CheckCaller(const grpc::ServerContextBase& context);
 
 }  // namespace ailab::rpc

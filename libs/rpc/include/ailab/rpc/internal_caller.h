@@ -23,7 +23,8 @@ void AddInternalToken(grpc::ClientContext& context);
 
 // Returns PERMISSION_DENIED naming `method` unless the call carries this process's
 // --internal_token (compared in constant time), or OK when no token is configured.
-absl::Status RequireInternalCaller(const grpc::ServerContext& context, absl::string_view method);
+absl::Status RequireInternalCaller(const grpc::ServerContextBase& context,
+                                   absl::string_view method);
 
 // The same check on a token taken from a call's metadata; for tests.
 absl::Status CheckInternalToken(absl::string_view expected, absl::string_view received,
