@@ -1,6 +1,7 @@
 #include "services/annotation/service.h"
 
 #include <algorithm>
+#include <future>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -82,7 +83,7 @@ absl::Status CheckTimestamp(absl::string_view field, bool present,
 // or of x-ailab-user from a caller holding the internal token, or no user for a
 // platform service. UNAUTHENTICATED for a bad or expired signature, or for an unsigned
 // user without the internal token while one is configured.
-absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContext& context) {
+absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& context) {
   AILAB_ASSIGN_OR_RETURN(rpc::CallerInfo info, rpc::CallerOf(context));
   Caller caller;
   if (info.identity.has_value()) caller.user = info.identity->user;
@@ -91,7 +92,7 @@ absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContext& context) {
 
 // Resolves the caller, then runs `handler` for it and converts the result for gRPC.
 template <typename Response, typename Handler>
-grpc::Status RespondAsCaller(const char* method, const grpc::ServerContext& context,
+grpc::Status RespondAsCaller(const char* method, const grpc::ServerContextBase& context,
                              Response* response, Handler handler) {
   absl::StatusOr<Caller> caller = ResolveCaller(context);
   if (!caller.ok()) return Respond(method, absl::StatusOr<Response>(caller.status()), response);
@@ -100,7 +101,7 @@ grpc::Status RespondAsCaller(const char* method, const grpc::ServerContext& cont
 
 }  // namespace
 
-absl::StatusOr<Caller> CallerOf(const grpc::ServerContext& context) {
+absl::StatusOr<Caller> CallerOf(const grpc::ServerContextBase& context) {
   return ResolveCaller(context);
 }
 
@@ -187,36 +188,56 @@ absl::StatusOr<v1::AnnotationProgress> AnnotationServiceImpl::Progress(const Ann
 
 absl::StatusOr<v1::SaveAnnotationResponse> AnnotationServiceImpl::DoSaveAnnotation(
     const Caller& caller, const v1::SaveAnnotationRequest& request) {
-  AILAB_RETURN_IF_ERROR(CheckUseCaseName("use_case", request.use_case()));
-  AILAB_RETURN_IF_ERROR(CheckDatasetName("dataset", request.dataset()));
-  AILAB_RETURN_IF_ERROR(CheckInstanceName("instance", request.instance(), request.dataset()));
-  AILAB_RETURN_IF_ERROR(CheckUserId("annotator", request.annotator()));
-  if (request.expected_revision() < 0) {
-    return InvalidArgument("INVALID_REVISION", "expected_revision",
-                           absl::StrCat("expected_revision ", request.expected_revision(),
-                                        " is negative; use 0 to save unconditionally"),
-                           {{"expected_revision", absl::StrCat(request.expected_revision())}});
-  }
+  std::promise<absl::StatusOr<v1::SaveAnnotationResponse>> saved;
+  std::future<absl::StatusOr<v1::SaveAnnotationResponse>> result = saved.get_future();
+  DoSaveAnnotationAsync(caller, request,
+                        [&saved](absl::StatusOr<v1::SaveAnnotationResponse> response) {
+                          saved.set_value(std::move(response));
+                        });
+  return result.get();
+}
 
-  AILAB_ASSIGN_OR_RETURN(UseCaseInfo use_case, directory_->GetUseCase(request.use_case()));
-  AILAB_RETURN_IF_ERROR(
-      CheckAnnotationContent(use_case, request.label(), request.boxes(), request.masks()));
-  AILAB_RETURN_IF_ERROR(directory_->FindInstance(request.dataset(), request.instance()).status());
-  AILAB_RETURN_IF_ERROR(
-      CheckActingAs(caller, request.use_case(), request.dataset(), request.annotator()));
+void AnnotationServiceImpl::DoSaveAnnotationAsync(const Caller& caller,
+                                                  const v1::SaveAnnotationRequest& request,
+                                                  SaveAnnotationDone done) {
+  absl::Status checked = [&]() -> absl::Status {
+    AILAB_RETURN_IF_ERROR(CheckUseCaseName("use_case", request.use_case()));
+    AILAB_RETURN_IF_ERROR(CheckDatasetName("dataset", request.dataset()));
+    AILAB_RETURN_IF_ERROR(CheckInstanceName("instance", request.instance(), request.dataset()));
+    AILAB_RETURN_IF_ERROR(CheckUserId("annotator", request.annotator()));
+    if (request.expected_revision() < 0) {
+      return InvalidArgument("INVALID_REVISION", "expected_revision",
+                             absl::StrCat("expected_revision ", request.expected_revision(),
+                                          " is negative; use 0 to save unconditionally"),
+                             {{"expected_revision", absl::StrCat(request.expected_revision())}});
+    }
+    AILAB_ASSIGN_OR_RETURN(UseCaseInfo use_case, directory_->GetUseCase(request.use_case()));
+    AILAB_RETURN_IF_ERROR(
+        CheckAnnotationContent(use_case, request.label(), request.boxes(), request.masks()));
+    AILAB_RETURN_IF_ERROR(directory_->FindInstance(request.dataset(), request.instance()).status());
+    return CheckActingAs(caller, request.use_case(), request.dataset(), request.annotator());
+  }();
+  if (!checked.ok()) {
+    done(checked);
+    return;
+  }
 
   AnnotationKey key{request.use_case(), request.dataset(), request.annotator(),
                     request.instance()};
-  AILAB_ASSIGN_OR_RETURN(AnnotationStore::SaveResult saved,
-                         store_->Save(key, request.label(), request.boxes(), request.masks(),
-                                      request.expected_revision()));
-  Log()->debug("annotation saved name={} revision={} created={}", saved.annotation.name(),
-               saved.annotation.revision(), saved.created);
-
-  v1::SaveAnnotationResponse response;
-  *response.mutable_annotation() = std::move(saved.annotation);
-  response.set_created(saved.created);
-  return response;
+  store_->SaveAsync(
+      key, request.label(), request.boxes(), request.masks(), request.expected_revision(),
+      [done = std::move(done)](absl::StatusOr<AnnotationStore::SaveResult> saved) {
+        if (!saved.ok()) {
+          done(saved.status());
+          return;
+        }
+        Log()->debug("annotation saved name={} revision={} created={}", saved->annotation.name(),
+                     saved->annotation.revision(), saved->created);
+        v1::SaveAnnotationResponse response;
+        *response.mutable_annotation() = std::move(saved->annotation);
+        response.set_created(saved->created);
+        done(std::move(response));
+      });
 }
 
 absl::StatusOr<v1::SkipInstanceResponse> AnnotationServiceImpl::DoSkipInstance(
@@ -523,12 +544,22 @@ absl::StatusOr<v1::ListAnnotatorRankingsResponse> AnnotationServiceImpl::DoListA
 // ---------------------------------------------------------------------------------------
 // gRPC edge
 
-grpc::Status AnnotationServiceImpl::SaveAnnotation(grpc::ServerContext* context,
-                                                   const v1::SaveAnnotationRequest* request,
-                                                   v1::SaveAnnotationResponse* response) {
-  return RespondAsCaller("SaveAnnotation", *context, response, [&](const Caller& caller) {
-    return DoSaveAnnotation(caller, *request);
-  });
+grpc::ServerUnaryReactor* AnnotationServiceImpl::SaveAnnotation(
+    grpc::CallbackServerContext* context, const v1::SaveAnnotationRequest* request,
+    v1::SaveAnnotationResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // gRPC keeps the request and response until Finish, which the store's writer thread
+  // calls once the save is written.
+  auto finish = [reactor, response](absl::StatusOr<v1::SaveAnnotationResponse> result) {
+    reactor->Finish(Respond("SaveAnnotation", std::move(result), response));
+  };
+  absl::StatusOr<Caller> caller = ResolveCaller(*context);
+  if (!caller.ok()) {
+    finish(caller.status());
+    return reactor;
+  }
+  DoSaveAnnotationAsync(*caller, *request, std::move(finish));
+  return reactor;
 }
 
 grpc::Status AnnotationServiceImpl::SkipInstance(grpc::ServerContext* context,

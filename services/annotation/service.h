@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,16 +42,21 @@ struct Caller {
 
 // Returns the caller of a call from its metadata; UNAUTHENTICATED for a bad or expired
 // signature, or an unsigned user without the internal token while one is configured.
-absl::StatusOr<Caller> CallerOf(const grpc::ServerContext& context);
+absl::StatusOr<Caller> CallerOf(const grpc::ServerContextBase& context);
 
-class AnnotationServiceImpl final : public v1::AnnotationService::Service {
+// SaveAnnotation, the busiest method, uses gRPC's callback API: it queues the save
+// in the store and answers from the store's writer thread once the save is written,
+// so no thread waits for PostgreSQL per call. The other methods are synchronous.
+class AnnotationServiceImpl final : public v1::AnnotationService::WithCallbackMethod_SaveAnnotation<
+                                        v1::AnnotationService::Service> {
  public:
   // `store` and `directory` are not owned and must outlive the service.
   AnnotationServiceImpl(AnnotationStore* store, CachingDirectory* directory,
                         ServiceOptions options);
 
-  grpc::Status SaveAnnotation(grpc::ServerContext* context, const v1::SaveAnnotationRequest* request,
-                              v1::SaveAnnotationResponse* response) override;
+  grpc::ServerUnaryReactor* SaveAnnotation(grpc::CallbackServerContext* context,
+                                           const v1::SaveAnnotationRequest* request,
+                                           v1::SaveAnnotationResponse* response) override;
   grpc::Status SkipInstance(grpc::ServerContext* context, const v1::SkipInstanceRequest* request,
                             v1::SkipInstanceResponse* response) override;
   grpc::Status GetNextInstance(grpc::ServerContext* context,
@@ -96,6 +102,13 @@ class AnnotationServiceImpl final : public v1::AnnotationService::Service {
   // The handlers without gRPC types, for tests and for the gRPC methods above.
   absl::StatusOr<v1::SaveAnnotationResponse> DoSaveAnnotation(
       const Caller& caller, const v1::SaveAnnotationRequest& request);
+  // Checks the request, then queues the save. Runs `done` once: on the store's writer
+  // thread, or before returning when a check fails. NOTE: a check can block, because a
+  // use case or listing missing from the cache is fetched, and a caller acting for no
+  // user needs a database look-up of the reference reader.
+  using SaveAnnotationDone = std::function<void(absl::StatusOr<v1::SaveAnnotationResponse>)>;
+  void DoSaveAnnotationAsync(const Caller& caller, const v1::SaveAnnotationRequest& request,
+                             SaveAnnotationDone done);
   absl::StatusOr<v1::SkipInstanceResponse> DoSkipInstance(const Caller& caller,
                                                           const v1::SkipInstanceRequest& request);
   absl::StatusOr<v1::GetNextInstanceResponse> DoGetNextInstance(

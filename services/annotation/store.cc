@@ -1,6 +1,7 @@
 #include "services/annotation/store.h"
 
 #include <algorithm>
+#include <future>
 #include <utility>
 #include <vector>
 
@@ -186,7 +187,19 @@ std::string TextArray(const std::vector<std::string>& values) {
 }  // namespace
 
 AnnotationStore::AnnotationStore(std::unique_ptr<pg::Pool> pool, int connections)
-    : pool_(std::move(pool)), save_writers_(std::max(1, connections / 2)) {}
+    : pool_(std::move(pool)) {
+  const int writers = std::max(1, connections / 2);
+  for (int i = 0; i < writers; ++i) save_writers_.emplace_back([this] { WriteSaves(); });
+}
+
+AnnotationStore::~AnnotationStore() {
+  {
+    std::lock_guard<std::mutex> lock(save_mutex_);
+    stopping_ = true;
+  }
+  save_queued_.notify_all();
+  for (std::thread& writer : save_writers_) writer.join();
+}
 
 absl::StatusOr<std::unique_ptr<AnnotationStore>> AnnotationStore::Open(pg::PoolOptions options) {
   options.schema = "annotation";
@@ -199,9 +212,50 @@ absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::Save(
     const AnnotationKey& key, const std::string& label,
     const google::protobuf::RepeatedPtrField<v1::Box>& boxes,
     const google::protobuf::RepeatedPtrField<v1::Mask>& masks, int64_t expected_revision) {
-  AILAB_ASSIGN_OR_RETURN(std::string shapes, ShapesJson(boxes, masks));
-  if (expected_revision > 0) return SaveOne(key, label, shapes, expected_revision);
-  return SaveBatched(key, label, std::move(shapes));
+  std::promise<absl::StatusOr<SaveResult>> saved;
+  std::future<absl::StatusOr<SaveResult>> result = saved.get_future();
+  SaveAsync(key, label, boxes, masks, expected_revision,
+            [&saved](absl::StatusOr<SaveResult> done) { saved.set_value(std::move(done)); });
+  return result.get();
+}
+
+void AnnotationStore::SaveAsync(const AnnotationKey& key, const std::string& label,
+                                const google::protobuf::RepeatedPtrField<v1::Box>& boxes,
+                                const google::protobuf::RepeatedPtrField<v1::Mask>& masks,
+                                int64_t expected_revision, SaveDone done) {
+  absl::StatusOr<std::string> shapes = ShapesJson(boxes, masks);
+  if (!shapes.ok()) {
+    done(shapes.status());
+    return;
+  }
+  auto save = std::make_unique<PendingSave>();
+  save->key = key;
+  save->key_text = SaveKeyText(key);
+  save->label = label;
+  save->shapes = *std::move(shapes);
+  save->expected_revision = expected_revision;
+  save->done = std::move(done);
+  {
+    std::lock_guard<std::mutex> lock(save_mutex_);
+    pending_.push_back(std::move(save));
+  }
+  save_queued_.notify_one();
+}
+
+void AnnotationStore::WriteSaves() {
+  // A writer that finds one save queued writes it at once, alone; saves that arrive
+  // while the writers are busy queue up and go together in the next batch.
+  std::unique_lock<std::mutex> lock(save_mutex_);
+  while (true) {
+    save_queued_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    if (pending_.empty()) return;
+    std::vector<std::unique_ptr<PendingSave>> batch = TakeSaveBatch();
+    lock.unlock();
+    WriteSaveBatch(batch);
+    for (std::unique_ptr<PendingSave>& save : batch) save->done(std::move(save->result));
+    batch.clear();
+    lock.lock();
+  }
 }
 
 absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::SaveOne(const AnnotationKey& key,
@@ -240,48 +294,24 @@ absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::SaveOne(const Annot
       });
 }
 
-absl::StatusOr<AnnotationStore::SaveResult> AnnotationStore::SaveBatched(const AnnotationKey& key,
-                                                                         const std::string& label,
-                                                                         std::string shapes) {
-  PendingSave save{&key, SaveKeyText(key), &label, std::move(shapes)};
-  std::unique_lock<std::mutex> lock(save_mutex_);
-  pending_.push_back(&save);
-  // Each waiting save either writes the next batch, when fewer than save_writers_
-  // batches are being written, or sleeps until it is written or asked to write. So the
-  // first save of a quiet moment is written at once, alone. Only the savers of a batch
-  // are woken when it is written (with one more to write the next batch), not every
-  // waiting thread: at 64 concurrent saves, waking all of them for each batch cost more
-  // CPU than the saves.
-  while (!save.done) {
-    if (active_writers_ < save_writers_ && !pending_.empty()) {
-      std::vector<PendingSave*> batch = TakeSaveBatch();
-      ++active_writers_;
-      lock.unlock();
-      WriteSaveBatch(batch);
-      lock.lock();
-      --active_writers_;
-      for (PendingSave* written : batch) {
-        written->done = true;
-        if (written != &save) written->wake.notify_one();
-      }
-      // This writer leaves once its own save is written; the oldest waiting save
-      // writes the next batch.
-      if (save.done && !pending_.empty()) pending_.front()->wake.notify_one();
-    } else {
-      save.wake.wait(lock);
-    }
-  }
-  return std::move(save.result);
-}
-
-std::vector<AnnotationStore::PendingSave*> AnnotationStore::TakeSaveBatch() {
-  std::vector<PendingSave*> batch;
+std::vector<std::unique_ptr<AnnotationStore::PendingSave>> AnnotationStore::TakeSaveBatch() {
+  std::vector<std::unique_ptr<PendingSave>> batch;
   absl::flat_hash_set<absl::string_view> keys;
   for (auto it = pending_.begin(); it != pending_.end() && batch.size() < kMaxSaveBatch;) {
+    // A conditional save is written alone, with the single-row statement.
+    if ((*it)->expected_revision > 0) {
+      if (!batch.empty()) {
+        ++it;
+        continue;
+      }
+      batch.push_back(std::move(*it));
+      pending_.erase(it);
+      break;
+    }
     // One statement cannot change a row twice, so a second save of a key waits for the
     // next batch.
     if (keys.insert((*it)->key_text).second) {
-      batch.push_back(*it);
+      batch.push_back(std::move(*it));
       it = pending_.erase(it);
     } else {
       ++it;
@@ -294,11 +324,11 @@ absl::StatusOr<std::vector<AnnotationStore::SaveResult>> AnnotationStore::Execut
     const std::vector<PendingSave*>& sorted) {
   std::vector<std::string> use_cases, datasets, annotators, instances, labels, shapes;
   for (const PendingSave* save : sorted) {
-    use_cases.push_back(save->key->use_case);
-    datasets.push_back(save->key->dataset);
-    annotators.push_back(save->key->annotator);
-    instances.push_back(save->key->instance);
-    labels.push_back(*save->label);
+    use_cases.push_back(save->key.use_case);
+    datasets.push_back(save->key.dataset);
+    annotators.push_back(save->key.annotator);
+    instances.push_back(save->key.instance);
+    labels.push_back(save->label);
     shapes.push_back(save->shapes);
   }
 
@@ -331,15 +361,16 @@ absl::StatusOr<std::vector<AnnotationStore::SaveResult>> AnnotationStore::Execut
       });
 }
 
-void AnnotationStore::WriteSaveBatch(const std::vector<PendingSave*>& batch) {
+void AnnotationStore::WriteSaveBatch(const std::vector<std::unique_ptr<PendingSave>>& batch) {
   if (batch.size() == 1) {
     PendingSave& save = *batch.front();
-    save.result = SaveOne(*save.key, *save.label, save.shapes, 0);
+    save.result = SaveOne(save.key, save.label, save.shapes, save.expected_revision);
     return;
   }
   // Rows are changed in key order, as in every batch, so two batches that share rows
   // wait for each other instead of deadlocking.
-  std::vector<PendingSave*> sorted = batch;
+  std::vector<PendingSave*> sorted;
+  for (const std::unique_ptr<PendingSave>& save : batch) sorted.push_back(save.get());
   std::sort(sorted.begin(), sorted.end(), [](const PendingSave* a, const PendingSave* b) {
     return a->key_text < b->key_text;
   });
@@ -359,7 +390,7 @@ void AnnotationStore::WriteSaveBatch(const std::vector<PendingSave*>& batch) {
       ->warn("save batch failed, saving one by one size={} reason={} error={}", sorted.size(),
              GetErrorReason(written.status()), std::string(written.status().message()));
   for (PendingSave* save : sorted) {
-    save->result = SaveOne(*save->key, *save->label, save->shapes, 0);
+    save->result = SaveOne(save->key, save->label, save->shapes, 0);
   }
 }
 

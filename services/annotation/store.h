@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,8 +68,12 @@ class AnnotationStore {
  public:
   // Takes a pool on the `annotation` schema whose migrations are applied, with
   // `connections` connections. Batches of saves use at most half of them at once, so
-  // reads still find a connection while a crowd saves.
+  // reads still find a connection while a crowd saves. Starts the threads that write
+  // them; the destructor writes the saves still queued, then stops them.
   explicit AnnotationStore(std::unique_ptr<pg::Pool> pool, int connections = 4);
+  ~AnnotationStore();
+  AnnotationStore(const AnnotationStore&) = delete;
+  AnnotationStore& operator=(const AnnotationStore&) = delete;
 
   // Connects with `options` (its schema set to "annotation") and applies Migrations().
   static absl::StatusOr<std::unique_ptr<AnnotationStore>> Open(pg::PoolOptions options);
@@ -82,13 +87,25 @@ class AnnotationStore {
   // Inserts the annotation of `key` as ANNOTATED with `label`, `boxes` and `masks`, or
   // replaces the stored one and increments its revision. With expected_revision > 0,
   // ABORTED when no annotation with that revision is stored. Opens the annotator's
-  // session in the same statement. Unconditional saves (expected_revision 0) that
-  // arrive while earlier saves are being written wait, then go to PostgreSQL together
-  // as one statement, so a crowd of annotators costs fewer round trips and commits.
+  // session in the same statement. Unconditional saves (expected_revision 0) are
+  // queued, and the store's writer threads send the saves queued together to
+  // PostgreSQL as one statement, so a crowd of annotators costs fewer round trips and
+  // commits.
   absl::StatusOr<SaveResult> Save(const AnnotationKey& key, const std::string& label,
                                   const google::protobuf::RepeatedPtrField<v1::Box>& boxes,
                                   const google::protobuf::RepeatedPtrField<v1::Mask>& masks,
                                   int64_t expected_revision);
+
+  // Called once with the result of a save.
+  using SaveDone = std::function<void(absl::StatusOr<SaveResult>)>;
+
+  // Saves as Save() does without waiting: the save is queued and `done` runs on a
+  // writer thread once it is written. A conditional save is written alone. When the
+  // boxes and masks cannot be encoded, `done` runs before SaveAsync returns.
+  void SaveAsync(const AnnotationKey& key, const std::string& label,
+                 const google::protobuf::RepeatedPtrField<v1::Box>& boxes,
+                 const google::protobuf::RepeatedPtrField<v1::Mask>& masks,
+                 int64_t expected_revision, SaveDone done);
 
   // Stores `key` as SKIPPED (again). FAILED_PRECONDITION naming the label when it is
   // ANNOTATED. Opens the annotator's session in the same transaction.
@@ -168,38 +185,39 @@ class AnnotationStore {
  private:
   // One unconditional save waiting to be written.
   struct PendingSave {
-    const AnnotationKey* key;
+    AnnotationKey key;
     // The key as one string (SaveKeyText), for the batch's set, sort order and lookup.
     std::string key_text;
-    const std::string* label;
+    std::string label;
     std::string shapes;
+    int64_t expected_revision = 0;  // > 0: a conditional save, written alone
+    SaveDone done;
     absl::StatusOr<SaveResult> result = absl::UnknownError("not saved yet");
-    bool done = false;  // guarded by save_mutex_
-    // Wakes the saving thread when its save is written or it should write a batch.
-    std::condition_variable wake;
   };
 
   // Saves `key` with one statement of its own (the path of conditional saves).
   absl::StatusOr<SaveResult> SaveOne(const AnnotationKey& key, const std::string& label,
                                      const std::string& shapes, int64_t expected_revision);
-  // Queues an unconditional save and returns once a batch holding it is written.
-  absl::StatusOr<SaveResult> SaveBatched(const AnnotationKey& key, const std::string& label,
-                                         std::string shapes);
-  // Removes the next batch from pending_: up to kMaxSaveBatch saves, no key twice.
-  std::vector<PendingSave*> TakeSaveBatch();
+  // Body of each writer thread: takes batches from pending_ and writes them until the
+  // store stops and nothing is left.
+  void WriteSaves();
+  // Removes the next batch from pending_: up to kMaxSaveBatch unconditional saves, no
+  // key twice, or one conditional save.
+  std::vector<std::unique_ptr<PendingSave>> TakeSaveBatch();
   // Writes `batch` and sets each result; a batch that fails is retried one by one so
   // that each save gets its own error.
-  void WriteSaveBatch(const std::vector<PendingSave*>& batch);
+  void WriteSaveBatch(const std::vector<std::unique_ptr<PendingSave>>& batch);
   // Runs the batch statement for `sorted` (in key order) and returns the results in
   // the same order.
   absl::StatusOr<std::vector<SaveResult>> ExecuteSaveBatch(const std::vector<PendingSave*>& sorted);
 
   std::unique_ptr<pg::Pool> pool_;
-  const int save_writers_;
 
   std::mutex save_mutex_;
-  std::deque<PendingSave*> pending_;  // guarded by save_mutex_
-  int active_writers_ = 0;            // guarded by save_mutex_
+  std::condition_variable save_queued_;
+  std::deque<std::unique_ptr<PendingSave>> pending_;  // guarded by save_mutex_
+  bool stopping_ = false;                             // guarded by save_mutex_
+  std::vector<std::thread> save_writers_;
 };
 
 }  // namespace ailab::annotation
