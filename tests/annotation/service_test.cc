@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -669,13 +670,18 @@ TEST_CASE("AnnotationService: score predictions against the reference", "[postgr
   CHECK(GetErrorReason(too_few.status()) == "TOO_FEW_SCORED_INSTANCES");
 }
 
-TEST_CASE("AnnotationStore: concurrent saves share statements", "[postgres]") {
-  // One connection, so saves that arrive together are written as batches.
-  ailab::testing::ScratchDatabase database;
+// Returns pool options for `database` with one connection, so one writer thread
+// writes the saves and those that arrive together are written as batches.
+pg::PoolOptions OneConnection(const ailab::testing::ScratchDatabase& database) {
   pg::PoolOptions pool;
   pool.url = database.url();
   pool.size = 1;
-  std::unique_ptr<AnnotationStore> store = AnnotationStore::Open(pool).value();
+  return pool;
+}
+
+TEST_CASE("AnnotationStore: concurrent saves share statements", "[postgres]") {
+  ailab::testing::ScratchDatabase database;
+  std::unique_ptr<AnnotationStore> store = AnnotationStore::Open(OneConnection(database)).value();
 
   constexpr int kOwnKeys = 12;
   constexpr int kSharedWriters = 12;
@@ -727,6 +733,36 @@ TEST_CASE("AnnotationStore: concurrent saves share statements", "[postgres]") {
   REQUIRE(listed->annotations.size() == 1);
   CHECK(listed->annotations[0].label() == odd_label);
   CHECK(listed->annotations[0].instance() == absl::StrCat(kDataset, "/instances/i\"0"));
+}
+
+TEST_CASE("AnnotationStore: stopping writes queued saves", "[postgres]") {
+  ailab::testing::ScratchDatabase database;
+  std::unique_ptr<AnnotationStore> store = AnnotationStore::Open(OneConnection(database)).value();
+
+  // Queued faster than one writer writes them, so most are still queued when the
+  // store is destroyed; each still gets its result.
+  constexpr int kSaves = 40;
+  std::mutex mutex;
+  std::vector<absl::Status> results;
+  google::protobuf::RepeatedPtrField<v1::Box> boxes;
+  google::protobuf::RepeatedPtrField<v1::Mask> masks;
+  for (int i = 0; i < kSaves; ++i) {
+    AnnotationKey key{kDensity, kDataset, "reader", absl::StrCat(kDataset, "/instances/", i)};
+    store->SaveAsync(key, "A", boxes, masks, 0,
+                     [&](absl::StatusOr<AnnotationStore::SaveResult> saved) {
+                       std::lock_guard<std::mutex> lock(mutex);
+                       results.push_back(saved.status());
+                     });
+  }
+  store.reset();
+
+  REQUIRE(results.size() == kSaves);
+  for (const absl::Status& status : results) CHECK(status.ok());
+  store = AnnotationStore::Open(OneConnection(database)).value();
+  AnnotatorSet set{kDensity, kDataset, "reader"};
+  absl::StatusOr<AnnotationStore::ListResult> listed = store->List(set, AnnotationFilter{}, 0, 100);
+  REQUIRE(listed.ok());
+  CHECK(listed->annotations.size() == kSaves);
 }
 
 TEST_CASE("AnnotationService: boxes and masks stored and returned", "[postgres]") {
