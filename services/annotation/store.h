@@ -67,9 +67,9 @@ struct TimeWindow {
 class AnnotationStore {
  public:
   // Takes a pool on the `annotation` schema whose migrations are applied, with
-  // `connections` connections. Batches of saves use at most half of them at once, so
-  // reads still find a connection while a crowd saves. Starts the threads that write
-  // them; the destructor writes the saves still queued, then stops them.
+  // `connections` connections. Batches of saves use at most a quarter of them at
+  // once, so reads still find a connection while a crowd saves. Starts the threads
+  // that write them; the destructor writes the saves still queued, then stops them.
   explicit AnnotationStore(std::unique_ptr<pg::Pool> pool, int connections = 4);
   ~AnnotationStore();
   AnnotationStore(const AnnotationStore&) = delete;
