@@ -44,8 +44,8 @@ struct Caller {
 // signature, or an unsigned user without the internal token while one is configured.
 absl::StatusOr<Caller> CallerOf(const grpc::ServerContextBase& context);
 
-// SaveAnnotation, the busiest method, uses gRPC's callback API: it queues the save
-// in the store and answers from the store's writer thread once the save is written,
+// SaveAnnotation, the busiest method, uses gRPC's callback API. It queues the save in
+// the store, and the store's writer thread finishes the call once the save is written,
 // so no thread waits for PostgreSQL per call. The other methods are synchronous.
 class AnnotationServiceImpl final : public v1::AnnotationService::WithCallbackMethod_SaveAnnotation<
                                         v1::AnnotationService::Service> {

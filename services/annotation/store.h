@@ -68,8 +68,8 @@ class AnnotationStore {
  public:
   // Takes a pool on the `annotation` schema whose migrations are applied, with
   // `connections` connections. Batches of saves use at most a quarter of them at
-  // once, so reads still find a connection while a crowd saves. Starts the threads
-  // that write them; the destructor writes the saves still queued, then stops them.
+  // once, so reads still find a connection while a crowd saves. Starts the writer
+  // threads. The destructor writes the saves still queued, then stops them.
   explicit AnnotationStore(std::unique_ptr<pg::Pool> pool, int connections = 4);
   ~AnnotationStore();
   AnnotationStore(const AnnotationStore&) = delete;
@@ -99,7 +99,7 @@ class AnnotationStore {
   // Called once with the result of a save.
   using SaveDone = std::function<void(absl::StatusOr<SaveResult>)>;
 
-  // Saves as Save() does without waiting: the save is queued and `done` runs on a
+  // Saves as Save() does without waiting. The save is queued, and `done` runs on a
   // writer thread once it is written. A conditional save is written alone. When the
   // boxes and masks cannot be encoded, `done` runs before SaveAsync returns.
   void SaveAsync(const AnnotationKey& key, const std::string& label,
@@ -198,8 +198,8 @@ class AnnotationStore {
   // Saves `key` with one statement of its own (the path of conditional saves).
   absl::StatusOr<SaveResult> SaveOne(const AnnotationKey& key, const std::string& label,
                                      const std::string& shapes, int64_t expected_revision);
-  // Body of each writer thread: takes batches from pending_ and writes them until the
-  // store stops and nothing is left.
+  // Takes batches from pending_ and writes them until the store stops and nothing is
+  // left. The body of each writer thread.
   void WriteSaves();
   // Removes the next batch from pending_: up to kMaxSaveBatch unconditional saves, no
   // key twice, or one conditional save.

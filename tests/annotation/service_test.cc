@@ -740,7 +740,7 @@ TEST_CASE("AnnotationStore: stopping writes queued saves", "[postgres]") {
   std::unique_ptr<AnnotationStore> store = AnnotationStore::Open(OneConnection(database)).value();
 
   // Queued faster than one writer writes them, so most are still queued when the
-  // store is destroyed; each still gets its result.
+  // store is destroyed. Each must still get its result.
   constexpr int kSaves = 40;
   std::mutex mutex;
   std::vector<absl::Status> results;

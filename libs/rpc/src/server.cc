@@ -46,7 +46,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // The synchronous server starts a thread when its last idle one takes a call, and
   // by default ends every thread beyond two idle ones when its call returns. Under a
   // steady load of blocking calls that creates and ends a thread per call (clone,
-  // stack unmapping, TLB flushes); keeping up to max_idle_threads idle avoids it.
+  // stack unmapping, TLB flushes). Keeping up to max_idle_threads idle avoids it.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               config.max_idle_threads);
   for (grpc::Service* service : services) builder.RegisterService(service);
