@@ -1,5 +1,5 @@
-// Unit tests of the browser-independent modules (src/api.ts, src/image.ts): compiles
-// them with tsc into a temporary folder and runs them under node:test with stand-ins
+// Unit tests of the browser-independent modules (src/api.ts, src/image.ts and the
+// model pages' operating-point arithmetic): compiles them with tsc into a temporary folder and runs them under node:test with stand-ins
 // for fetch and sessionStorage.
 //
 //   npm test
@@ -21,13 +21,15 @@ execFileSync(
     '--outDir', outDir, '--module', 'es2022', '--moduleResolution', 'bundler', '--target', 'es2022',
     '--skipLibCheck', '--strict', '--types', 'vite/client',
     join(webDir, 'src', 'api.ts'), join(webDir, 'src', 'image.ts'),
+    join(webDir, 'src', 'pages', 'model', 'operating-point.ts'),
   ],
   { cwd: webDir, stdio: 'inherit' },
 );
 // Node needs file extensions on relative imports; the bundler does not.
-for (const file of readdirSync(outDir)) {
+for (const file of readdirSync(outDir, { recursive: true })) {
+  if (!file.endsWith('.js')) continue;
   const path = join(outDir, file);
-  writeFileSync(path, readFileSync(path, 'utf8').replace(/from '(\.\/[a-z]+)'/g, "from '$1.js'"));
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/from '(\.\/[a-z-]+)'/g, "from '$1.js'"));
 }
 writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
 
@@ -42,6 +44,7 @@ globalThis.window = { location: { pathname: '/data', search: '?x=1', assign: (ur
 
 const api = await import(pathToFileURL(join(outDir, 'api.js')).href);
 const image = await import(pathToFileURL(join(outDir, 'image.js')).href);
+const operatingPoint = await import(pathToFileURL(join(outDir, 'pages', 'model', 'operating-point.js')).href);
 
 function streamOf(chunks) {
   return new ReadableStream({
@@ -189,4 +192,31 @@ test('decodeNpy rejects bad input with a message', () => {
   const truncated = npy('<u2', [4, 4], new Uint16Array(16)).slice(0, 140);
   assert.throws(() => image.decodeNpy(npy('<u2', [4, 4], new Uint16Array(16)).slice(0, 80), 'k'), /header claims/);
   assert.throws(() => image.decodeNpy(truncated, 'k'), /shorter than its shape/);
+});
+
+// The JSON mapping leaves out fields that are 0, so a ROC point at fpr 0 has no "fpr" and
+// a count of 0 is absent. Read as NaN, they made the confusion matrix's colour scale NaN,
+// and ECharts threw while painting it.
+test('operatingPointAt: absent fields are 0', () => {
+  const metrics = {
+    roc: [{ tpr: 0.5, threshold: 0.8 }, { fpr: 0.25, tpr: 1, threshold: 0.3 }, { fpr: 1, tpr: 1 }],
+    atThreshold: { truePositives: '4', trueNegatives: '4' },
+  };
+  assert.deepEqual(operatingPoint.operatingPointAt(metrics, 0.5), {
+    threshold: 0.5, fpr: 0, tpr: 0.5, truePositives: 2, falseNegatives: 2, falsePositives: 0, trueNegatives: 4,
+  });
+  const low = operatingPoint.operatingPointAt(metrics, 0.2);
+  assert.equal(low.fpr, 0.25);
+  assert.equal(low.falsePositives, 1);
+  assert.deepEqual(operatingPoint.operatingPointAt(metrics, 0.9), {
+    threshold: 0.9, fpr: 0, tpr: 0, truePositives: 0, falseNegatives: 4, falsePositives: 0, trueNegatives: 4,
+  });
+});
+
+test('operatingPointFromMetrics: absent fields are 0', () => {
+  const point = operatingPoint.operatingPointFromMetrics({ threshold: 0.4, specificity: 1, truePositives: '3' });
+  assert.deepEqual(point, {
+    threshold: 0.4, tpr: 0, fpr: 0, truePositives: 3, falsePositives: 0, trueNegatives: 0, falseNegatives: 0,
+  });
+  assert.ok(Number.isNaN(operatingPoint.operatingPointFromMetrics({ sensitivity: 'NaN' }).tpr));
 });

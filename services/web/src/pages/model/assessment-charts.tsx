@@ -4,7 +4,7 @@ import type { EChartsOption } from 'echarts';
 import { useMemo } from 'react';
 import { formatTime } from '../../ui';
 import { EChart, SERIES_COLORS } from './chart';
-import { escapeHtml, toNumber } from './format';
+import { escapeHtml, scalarField, toNumber } from './format';
 import type { AssessedPoint, AssessmentWindow } from './types';
 
 interface OutcomeStyle {
@@ -38,7 +38,7 @@ export function ProbabilityTimeline({ points, threshold }: { points: AssessedPoi
       if (!point.studyDate) continue;
       const outcome = outcomeOf(point);
       const list = groups.get(outcome) ?? [];
-      list.push([point.studyDate, toNumber(point.probability), point.predictedCategory ?? '', point.truthCategory ?? '']);
+      list.push([point.studyDate, scalarField(point.probability), point.predictedCategory ?? '', point.truthCategory ?? '']);
       groups.set(outcome, list);
     }
     const order = ['TP', 'TN', 'CORRECT', 'FP', 'FN', 'WRONG'];
@@ -121,9 +121,9 @@ export function WindowChart({
       lineStyle: { color },
     });
     const series: NonNullable<EChartsOption['series']> = [
-      line('Kappa', values((window) => window.metrics?.kappa), SERIES_COLORS[0]),
-      line('Accuracy', values((window) => window.metrics?.accuracy), SERIES_COLORS[2]),
-      line('AUC', values((window) => window.metrics?.auc), SERIES_COLORS[4]),
+      line('Kappa', values((window) => window.metrics && scalarField(window.metrics.kappa)), SERIES_COLORS[0]),
+      line('Accuracy', values((window) => window.metrics && scalarField(window.metrics.accuracy)), SERIES_COLORS[2]),
+      line('AUC', values((window) => window.metrics && scalarField(window.metrics.auc)), SERIES_COLORS[4]),
     ];
     if (alertLevel !== undefined && alertMetric) {
       series.push({

@@ -107,7 +107,10 @@ export function ConfusionHeatmap({
     let largest = 0;
     for (let row = 0; row < size; row++) {
       for (let column = 0; column < size; column++) {
-        const value = counts[row * size + column] ?? 0;
+        // A count that is missing or not a finite number is drawn as 0: one NaN would
+        // make the colour scale's maximum NaN, and ECharts then throws while painting.
+        const count = counts[row * size + column];
+        const value = Number.isFinite(count) ? count : 0;
         largest = Math.max(largest, value);
         // ECharts heat maps index cells as [x, y, value], and the truth runs down the y axis.
         cells.push([column, row, value]);

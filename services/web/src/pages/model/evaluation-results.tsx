@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { ApiError, call, EVALUATION, resourceId, type UseCase } from '../../api';
 import { Button, enumLabel, ErrorBanner, formatTime, ProgressBar, Section, Select, StateBadge, toCount, useLoad } from '../../ui';
 import { ConfusionHeatmap, EChart, SERIES_COLORS } from './chart';
-import { displayName, escapeHtml, formatMetric, formatWithInterval, toNumber, wilsonInterval } from './format';
+import { displayName, escapeHtml, formatMetric, formatWithInterval, scalarField, wilsonInterval } from './format';
 import { GroupedOperatingPoint } from './grouped-operating-point';
 import { deriveFigures, operatingPointAt, operatingPointFromMetrics, type OperatingPoint } from './operating-point';
 import { usePolling } from './resources';
@@ -87,7 +87,7 @@ function SucceededResults({ evaluation, useCase }: { evaluation: Evaluation; use
   const scored = results.filter((result) => result.metrics);
   const binary = categories.length === 2 && scored.some((result) => (result.metrics?.roc ?? []).length > 0);
   const [threshold, setThreshold] = useState(() => {
-    const initial = toNumber(evaluation.threshold);
+    const initial = scalarField(evaluation.threshold);
     return Number.isFinite(initial) ? initial : 0.5;
   });
   const [focusModel, setFocusModel] = useState(scored[0]?.model ?? '');
@@ -296,12 +296,12 @@ function ResultsTable({ results, points }: { results: ModelResult[]; points?: Ma
                   {result.modelDisplayName || resourceId(result.model ?? '')}
                   {result.error?.message ? <div className="pre-text muted">{result.error.message}</div> : null}
                 </td>
-                <td className="numeric">{metrics?.n ?? '—'}</td>
-                <td className="numeric">{formatWithInterval(metrics?.kappa, metrics?.kappaInterval)}</td>
-                <td className="numeric">{formatMetric(metrics?.linearKappa)}</td>
-                <td className="numeric">{formatMetric(metrics?.quadraticKappa)}</td>
-                <td className="numeric">{formatMetric(metrics?.auc)}</td>
-                <td className="numeric">{formatMetric(metrics?.accuracy)}</td>
+                <td className="numeric">{metrics ? scalarField(metrics.n) : '—'}</td>
+                <td className="numeric">{formatWithInterval(metrics && scalarField(metrics.kappa), metrics?.kappaInterval)}</td>
+                <td className="numeric">{formatMetric(metrics && scalarField(metrics.linearKappa))}</td>
+                <td className="numeric">{formatMetric(metrics && scalarField(metrics.quadraticKappa))}</td>
+                <td className="numeric">{formatMetric(metrics && scalarField(metrics.auc))}</td>
+                <td className="numeric">{formatMetric(metrics && scalarField(metrics.accuracy))}</td>
                 {points ? (
                   <>
                     <td className="numeric">{formatMetric(figures?.sensitivity)}</td>
@@ -331,9 +331,9 @@ function RocChart({
     results.forEach((result, index) => {
       const color = SERIES_COLORS[index % SERIES_COLORS.length];
       const label = result.modelDisplayName || resourceId(result.model ?? '');
-      const curve = (result.metrics?.roc ?? []).map((point) => [toNumber(point.fpr), toNumber(point.tpr)]);
+      const curve = (result.metrics?.roc ?? []).map((point) => [scalarField(point.fpr), scalarField(point.tpr)]);
       series.push({
-        name: `${label} (AUC ${formatMetric(result.metrics?.auc)})`,
+        name: `${label} (AUC ${formatMetric(result.metrics && scalarField(result.metrics.auc))})`,
         type: 'line',
         data: curve,
         showSymbol: false,
@@ -390,7 +390,7 @@ function MulticlassFigures({ result, categories }: { result: ModelResult; catego
       <ConfusionHeatmap
         title={`${result.modelDisplayName || resourceId(result.model ?? '')}: most probable category`}
         categories={matrix?.categories ?? categories}
-        counts={(matrix?.counts ?? []).map((count) => toNumber(count) || 0)}
+        counts={(matrix?.counts ?? []).map(scalarField)}
         testId="confusion-heatmap"
       />
       <div className="table-wrap">

@@ -11,6 +11,15 @@ export function toNumber(value: JsonDouble | undefined | null): number {
   return Number(value);
 }
 
+/**
+ * Reads a plain scalar field (double or int64) of a proto3 message. The JSON mapping
+ * leaves out a field that is at its default, so an absent value is 0, not unknown. An
+ * undefined figure arrives as "NaN".
+ */
+export function scalarField(value: JsonDouble | undefined | null): number {
+  return value === undefined || value === null || value === '' ? 0 : toNumber(value);
+}
+
 /** Formats a metric with `digits` decimals, "—" when it is absent or undefined (NaN). */
 export function formatMetric(value: JsonDouble | undefined, digits = 3): string {
   const number = toNumber(value);

@@ -1,7 +1,7 @@
 // Binary operating point at a threshold, computed in the browser from an
 // evaluation's ROC curve so the plot and figures follow the slider without a round
 // trip. ComputeAtThreshold returns the exact figures afterwards.
-import { toNumber } from './format';
+import { scalarField } from './format';
 import type { ClassificationMetrics, RocPoint, ThresholdMetrics } from './types';
 
 /** Rates and counts at one threshold. Counts are undefined when the class sizes are unknown. */
@@ -24,10 +24,10 @@ export interface OperatingPoint {
 export function rocPointAt(roc: RocPoint[], threshold: number): { fpr: number; tpr: number } {
   let best: { fpr: number; tpr: number; threshold: number } = { fpr: 0, tpr: 0, threshold: Infinity };
   for (const point of roc) {
-    const pointThreshold = toNumber(point.threshold);
+    const pointThreshold = scalarField(point.threshold);
     if (Number.isNaN(pointThreshold) || pointThreshold < threshold) continue;
     if (pointThreshold <= best.threshold) {
-      best = { fpr: toNumber(point.fpr), tpr: toNumber(point.tpr), threshold: pointThreshold };
+      best = { fpr: scalarField(point.fpr), tpr: scalarField(point.tpr), threshold: pointThreshold };
     }
   }
   return { fpr: best.fpr, tpr: best.tpr };
@@ -43,8 +43,8 @@ export function operatingPointAt(metrics: ClassificationMetrics, threshold: numb
   const point: OperatingPoint = { threshold, fpr, tpr };
   const reference = metrics.atThreshold;
   if (!reference) return point;
-  const positives = toNumber(reference.truePositives ?? '0') + toNumber(reference.falseNegatives ?? '0');
-  const negatives = toNumber(reference.trueNegatives ?? '0') + toNumber(reference.falsePositives ?? '0');
+  const positives = scalarField(reference.truePositives) + scalarField(reference.falseNegatives);
+  const negatives = scalarField(reference.trueNegatives) + scalarField(reference.falsePositives);
   if (!Number.isFinite(positives) || !Number.isFinite(negatives)) return point;
   point.truePositives = Math.round(tpr * positives);
   point.falseNegatives = positives - point.truePositives;
@@ -55,14 +55,14 @@ export function operatingPointAt(metrics: ClassificationMetrics, threshold: numb
 
 /** Turns the service's ThresholdMetrics into an OperatingPoint. */
 export function operatingPointFromMetrics(metrics: ThresholdMetrics): OperatingPoint {
-  const truePositives = toNumber(metrics.truePositives ?? '0');
-  const falsePositives = toNumber(metrics.falsePositives ?? '0');
-  const trueNegatives = toNumber(metrics.trueNegatives ?? '0');
-  const falseNegatives = toNumber(metrics.falseNegatives ?? '0');
+  const truePositives = scalarField(metrics.truePositives);
+  const falsePositives = scalarField(metrics.falsePositives);
+  const trueNegatives = scalarField(metrics.trueNegatives);
+  const falseNegatives = scalarField(metrics.falseNegatives);
   return {
-    threshold: toNumber(metrics.threshold ?? 0),
-    tpr: toNumber(metrics.sensitivity),
-    fpr: 1 - toNumber(metrics.specificity),
+    threshold: scalarField(metrics.threshold),
+    tpr: scalarField(metrics.sensitivity),
+    fpr: 1 - scalarField(metrics.specificity),
     truePositives,
     falsePositives,
     trueNegatives,
