@@ -40,7 +40,7 @@ import {
 } from 'react-router-dom';
 import { call, getToken, IDENTITY, setSession, storedUser, userId, type User } from './api';
 import { SessionContext, useSession, type Session } from './session';
-import { ErrorBanner, Spinner } from './ui';
+import { ErrorBanner, PageErrorBoundary, Spinner } from './ui';
 
 export interface PageMeta {
   path: string;
@@ -210,6 +210,7 @@ function RequireSession({ children }: { children: ReactNode }) {
 
 function Layout({ pages, children }: { pages: Page[]; children: ReactNode }) {
   const { user, signOut } = useSession();
+  const location = useLocation();
   const visible = pages.filter((page) => !page.hidden && mayOpen(page, user));
   return (
     <div className="app">
@@ -240,7 +241,7 @@ function Layout({ pages, children }: { pages: Page[]; children: ReactNode }) {
           </ul>
         </nav>
         <main id="main" className="content" tabIndex={-1}>
-          {children}
+          <PageErrorBoundary key={location.pathname}>{children}</PageErrorBoundary>
         </main>
       </div>
     </div>

@@ -1,6 +1,7 @@
 // Small shared components and helpers of the pages.
 import {
   cloneElement,
+  Component,
   isValidElement,
   useCallback,
   useEffect,
@@ -8,6 +9,7 @@ import {
   useRef,
   useState,
   type ButtonHTMLAttributes,
+  type ErrorInfo,
   type ReactElement,
   type ReactNode,
   type SelectHTMLAttributes,
@@ -93,6 +95,44 @@ export function useLoad<T>(load: () => Promise<T> | undefined, deps: unknown[]):
 }
 
 // ---- components ----
+
+/**
+ * Catches an error thrown while a page renders (or in one of its effects) and shows it
+ * in place of the page, so the navigation stays usable and the message can be read and
+ * reported. Without it React removes the whole application and leaves a blank window.
+ * Give it a `key` that changes with the route, so opening another page starts afresh.
+ */
+export class PageErrorBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
+  state: { error: Error | null } = { error: null };
+
+  static getDerivedStateFromError(error: unknown) {
+    return { error: error instanceof Error ? error : new Error(String(error)) };
+  }
+
+  componentDidCatch(error: Error, info: ErrorInfo) {
+    console.error('the page stopped with an error', error, info.componentStack);
+  }
+
+  render() {
+    const { error } = this.state;
+    if (!error) return this.props.children;
+    return (
+      <div className="banner banner-error" role="alert" data-testid="page-error">
+        <div>
+          <strong>This page stopped with an error: </strong>
+          <span>{error.message}</span>
+          <div className="banner-detail">
+            Reload the page to try again. If the error comes back, send the message and the
+            time to your administrator.
+          </div>
+        </div>
+        <button type="button" className="button button-secondary" onClick={() => window.location.reload()}>
+          Reload
+        </button>
+      </div>
+    );
+  }
+}
 
 type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'link';
 
