@@ -167,7 +167,7 @@ test('train page cancels a queued or running job', async () => {
 test('evaluate page compares two models and moves the operating point', async () => {
   assert.ok(stack.binaryModels.length >= 2,
     `the stack has ${stack.binaryModels.length} binary models; start it with AILAB_STACK_SEED=full`);
-  const { page, problems } = await signedInPage(rad1);
+  const { page, problems, trail } = await signedInPage(rad1);
   await page.goto(`${stack.url}/evaluate`);
   await selectOption(page, /use case/i, stack.binaryUseCase);
   await selectOption(page, /dataset/i, stack.dataset);
@@ -182,8 +182,16 @@ test('evaluate page compares two models and moves the operating point', async ()
   } catch (error) {
     // What the page showed instead, for the failure message and a screenshot.
     await saveScreenshot(page, 'evaluate-failure');
-    const shown = await page.locator('main').innerText().catch(() => '(no main element)');
-    throw new Error(`no ROC chart after 120 s; the page shows:\n${shown}`, { cause: error });
+    const shown = await page
+      .locator('body')
+      .innerText({ timeout: 5000 })
+      .catch((reason) => `(no text: ${reason.message})`);
+    throw new Error(
+      `no ROC chart after 120 s at ${page.url()}; the page shows:\n${shown}\n` +
+        `page problems:\n${problems.join('\n') || '(none)'}\n` +
+        `navigations and failed requests:\n${trail.join('\n') || '(none)'}`,
+      { cause: error },
+    );
   }
   const sensitivity = page.getByTestId('metric-sensitivity').first();
   const specificity = page.getByTestId('metric-specificity').first();

@@ -45,10 +45,26 @@ export async function launchBrowser() {
   };
 }
 
-// Opens a tab that records console errors and uncaught exceptions in `problems`.
+// Opens a tab that records console errors and uncaught exceptions in `problems`. For
+// failure messages, `trail` records main-frame navigations, API replies other than 200,
+// failed requests and a crash of the tab.
 export async function openPage(context) {
   const page = await context.newPage();
   const problems = [];
+  const trail = [];
+  const stamp = () => new Date().toISOString().slice(11, 23);
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) trail.push(`${stamp()} navigated to ${frame.url()}`);
+  });
+  page.on('response', (response) => {
+    if (response.url().includes('/api/') && response.status() !== 200) {
+      trail.push(`${stamp()} HTTP ${response.status()} from ${response.url()}`);
+    }
+  });
+  page.on('requestfailed', (request) => {
+    trail.push(`${stamp()} request failed: ${request.url()} (${request.failure()?.errorText ?? 'unknown'})`);
+  });
+  page.on('crash', () => trail.push(`${stamp()} the tab crashed`));
   page.on('console', (message) => {
     if (message.type() === 'error') {
       const where = message.location();
@@ -58,7 +74,7 @@ export async function openPage(context) {
   page.on('pageerror', (error) => problems.push(`uncaught exception at ${page.url()}: ${error.message}`));
   // The tests accept every dialog, such as a confirmation before a cancel.
   page.on('dialog', (dialog) => dialog.accept());
-  return { page, problems };
+  return { page, problems, trail };
 }
 
 // Signs in through the sign-in page and waits until the application shell shows.
