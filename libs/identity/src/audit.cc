@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -10,11 +11,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ailab/identity/identity.h"
 #include "ailab/log/log.h"
 #include "ailab/status/status.h"
 #include "google/protobuf/util/time_util.h"
 #include "internal.h"
+#include "pqxx/stream_to"
 
 namespace ailab::identity {
 
@@ -75,24 +78,26 @@ void IdentityApi::Impl::RecordAudit(v1::AuditEvent event) {
 }
 
 absl::Status IdentityApi::Impl::WriteAudit(std::vector<v1::AuditEvent>& events) {
+  // COPY, because with a multi-row INSERT PostgreSQL parsed and evaluated every value
+  // as SQL text. In the gateway benchmark its CPU time per saved annotation, whose
+  // request is one audit event, fell from 57 to 37 microseconds with COPY.
+  static const std::vector<std::string> kColumns = {"time",        "user_id",    "http_method",
+                                                    "path",        "rpc_method", "resource",
+                                                    "http_status", "request_id", "client_address"};
   for (size_t start = 0; start < events.size(); start += kAuditBatchRows) {
     const size_t end = std::min(events.size(), start + kAuditBatchRows);
     AILAB_RETURN_IF_ERROR(pool_->Run([&](pqxx::work& tx) -> absl::Status {
-      std::string sql =
-          "INSERT INTO audit_events (time, user_id, http_method, path, rpc_method, resource, "
-          "http_status, request_id, client_address) VALUES ";
+      pqxx::stream_to stream(tx, "audit_events", kColumns);
       for (size_t i = start; i < end; ++i) {
         const v1::AuditEvent& event = events[i];
-        if (i > start) sql += ",";
-        absl::StrAppend(&sql, "(timestamptz 'epoch' + ",
-                        TimeUtil::TimestampToMicroseconds(event.time()),
-                        " * interval '1 microsecond', ", tx.quote(event.user()), ", ",
-                        tx.quote(event.http_method()), ", ", tx.quote(event.path()), ", ",
-                        tx.quote(event.rpc_method()), ", ", tx.quote(event.resource()), ", ",
-                        event.http_status(), ", ", tx.quote(event.request_id()), ", ",
-                        tx.quote(event.client_address()), ")");
+        const absl::Time time =
+            absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(event.time()));
+        stream << std::make_tuple(
+            absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", time, absl::UTCTimeZone()), event.user(),
+            event.http_method(), event.path(), event.rpc_method(), event.resource(),
+            event.http_status(), event.request_id(), event.client_address());
       }
-      tx.exec(sql);
+      stream.complete();
       return absl::OkStatus();
     }));
   }

@@ -450,6 +450,33 @@ TEST_CASE("IdentityApi: audit write list and page") {
         absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("IdentityApi: audit text and time round-trip") {
+  Fixture fixture;
+  Principal admin = fixture.Admin();
+  // COPY's text format gives tab, newline, backslash and "\N" a meaning of their own.
+  const std::string resource = "useCases/a\tb\nc\\d \\N 'x' \"y\" \xc3\xa9";
+  v1::AuditEvent event;
+  *event.mutable_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      absl::ToUnixMicros(kStart) + 123457);
+  event.set_user("user\twith tab");
+  event.set_resource(resource);
+  event.set_http_status(404);
+  event.set_request_id("escape-1");
+  fixture.api->RecordAudit(event);
+  REQUIRE(fixture.api->FlushAudit().ok());
+
+  auto response = fixture.api->ListAuditEvents(admin, {});
+  REQUIRE(response.ok());
+  REQUIRE(response->events_size() == 1);
+  const v1::AuditEvent& stored = response->events(0);
+  CHECK(stored.resource() == resource);
+  CHECK(stored.user() == "user\twith tab");
+  CHECK(stored.http_status() == 404);
+  CHECK(stored.http_method().empty());
+  CHECK(google::protobuf::util::TimeUtil::TimestampToMicroseconds(stored.time()) ==
+        absl::ToUnixMicros(kStart) + 123457);
+}
+
 TEST_CASE("IdentityApi: audit written by background thread") {
   Fixture fixture;
   Principal admin = fixture.Admin();
