@@ -132,6 +132,7 @@ TEST_CASE("VerifyIdentity: signed bad payloads rejected") {
             .ok());
   for (const char* json : {
            "not json",
+           "{\"sub\":\"u1\",\"roles\":[",
            "[1,2]",
            "{}",
            "{\"sub\":\"\",\"roles\":[],\"exp\":1900000000}",
@@ -142,6 +143,7 @@ TEST_CASE("VerifyIdentity: signed bad payloads rejected") {
            "{\"sub\":\"u1\",\"roles\":[],\"exp\":\"1900000000\"}",
            "{\"sub\":\"u1\",\"roles\":[],\"exp\":1900000000.5}",
            "{\"sub\":\"u1\",\"roles\":[],\"exp\":-1}",
+           "{\"sub\":\"u1\",\"roles\":[],\"exp\":1e300}",
            "{\"sub\":\"u1\",\"roles\":[],\"exp\":1900000000,\"rid\":5}",
        }) {
     INFO("payload " << json);
