@@ -165,8 +165,10 @@ absl::StatusOr<InferenceServiceImpl::Input> InferenceServiceImpl::PrepareInput(
     case v1::PredictRequest::kDicom: {
       AILAB_ASSIGN_OR_RETURN(PreparedImage image,
                              PrepareDicom(request.dicom(), source, model.image_size));
-      return Input{std::move(image.pixels), image.study_date, v1::Prediction::UPLOADED_DICOM,
-                   image.modality, image.body_part};
+      // An uploaded file was not de-identified, so its Study Date is the real one and is
+      // not recorded. Ingested instances carry their shifted dates.
+      return Input{std::move(image.pixels), "", v1::Prediction::UPLOADED_DICOM, image.modality,
+                   image.body_part};
     }
     case v1::PredictRequest::kPng: {
       AILAB_ASSIGN_OR_RETURN(PreparedImage image,
