@@ -1,6 +1,7 @@
 #include "transcoder.h"
 
 #include <set>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,7 @@
 #include "ailab/training/v1/training.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "http_util.h"
+#include "nlohmann/json.hpp"
 #include "routes.h"
 
 namespace ailab::gateway {
@@ -26,6 +28,56 @@ using google::protobuf::Descriptor;
 using google::protobuf::DescriptorPool;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
+
+// SAX handler that accepts only strict JSON (RFC 8259) without a key twice in one
+// object. Protobuf's parser also takes trailing commas, single quotes and unquoted
+// keys, and of a repeated key it keeps the last value, so two programs could read one
+// body differently.
+class StrictJson : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  // Returns what was wrong with the body, or an empty string for strict JSON.
+  const std::string& problem() const { return problem_; }
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    keys_.emplace_back();
+    return true;
+  }
+  bool key(string_t& key) override {
+    if (keys_.back().insert(key).second) return true;
+    constexpr size_t kShownKeyLength = 100;
+    problem_ = absl::StrCat("the key \"", key.substr(0, kShownKeyLength),
+                            "\" appears twice in one object; send each field once");
+    return false;
+  }
+  bool end_object() override {
+    keys_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& error) override {
+    // what() starts with "[json.exception.parse_error.101] ", which helps no caller.
+    std::string text = error.what();
+    if (const size_t end = text.find("] ");
+        !text.empty() && text[0] == '[' && end != std::string::npos) {
+      text.erase(0, end + 2);
+    }
+    problem_ = std::move(text);
+    return false;
+  }
+
+ private:
+  std::vector<std::set<std::string>> keys_;
+  std::string problem_;
+};
 
 // Walks `path` down message fields; returns the last field and its owning message.
 std::pair<Message*, const FieldDescriptor*> Walk(Message& message, absl::string_view path) {
@@ -187,6 +239,12 @@ absl::Status ParseJson(absl::string_view json, Message& message) {
     return InvalidArgument("NUL_CHARACTER", "body",
                            "the request body has a NUL character (\\u0000) in a string; text "
                            "may not contain NUL, remove it");
+  }
+  StrictJson strict;
+  if (!nlohmann::json::sax_parse(json.begin(), json.end(), &strict) || !strict.problem().empty()) {
+    return InvalidArgument("INVALID_JSON", "body",
+                           absl::StrCat("the request body is not valid JSON: ", strict.problem()),
+                           {{"message_type", message.GetDescriptor()->full_name()}});
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
+#include "ailab/status/status.h"
 #include "catch2/catch.hpp"
 #include "fixtures.h"
 #include "http_util.h"
@@ -243,6 +244,37 @@ TEST_CASE("ParseJson: unknown fields name the field") {
   CHECK(absl::StrContains(unknown.message(), "nope"));
   CHECK(ParseJson("{not json", *message).code() == absl::StatusCode::kInvalidArgument);
   CHECK(ResourceOf(*message) == "useCases/x");
+}
+
+TEST_CASE("ParseJson: only strict JSON") {
+  const google::protobuf::MethodDescriptor* method =
+      FindMethod("ailab.annotation.v1.AnnotationService/SaveAnnotation");
+  REQUIRE(method != nullptr);
+  auto message = NewMessage(method->input_type());
+  CHECK(ParseJson(" {\"useCase\": \"useCases/a\", \"label\": \"B\"}\n", *message).ok());
+
+  // Protobuf's own parser accepts each of these.
+  for (const char* body : {
+           "{\"useCase\":\"useCases/a\",}",
+           "{'useCase':'useCases/a'}",
+           "{useCase:\"useCases/a\"}",
+           "{\"useCase\":\"useCases/a\"} {}",
+       }) {
+    INFO("body " << body);
+    absl::Status status = ParseJson(body, *message);
+    CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(GetErrorReason(status) == "INVALID_JSON");
+    CHECK(absl::StrContains(status.message(), "is not valid JSON: "));
+    CHECK_FALSE(absl::StrContains(status.message(), "json.exception"));
+  }
+
+  absl::Status repeated =
+      ParseJson("{\"label\":\"A\",\"boxes\":[{\"label\":\"x\"}],\"label\":\"B\"}", *message);
+  CHECK(repeated.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(repeated.message(), "the key \"label\" appears twice"));
+  // The same key in two different objects is fine.
+  CHECK(ParseJson("{\"label\":\"A\",\"boxes\":[{\"label\":\"x\"},{\"label\":\"y\"}]}", *message)
+            .ok());
 }
 
 TEST_CASE("HttpStatusFor: the contract's mapping") {
