@@ -12,6 +12,7 @@ import {
   formatMetric,
   formatWithInterval,
   localInputToRfc3339,
+  scalarField,
   toNumber,
 } from './model/format';
 import { LoadErrors, ModelSelect, UseCaseSelect, useModels, useUseCases } from './model/resources';
@@ -285,14 +286,14 @@ function AssessmentView({ result, form }: { result: AssessModelResponse; form: A
       <div className="metric-grid">
         <Figure name="Reviewed predictions" value={metrics?.n ?? '0'} />
         <Figure name="Not reviewed yet" value={result.unreviewedCount ?? '0'} />
-        <Figure name="Kappa (95% CI)" value={formatWithInterval(metrics?.kappa, metrics?.kappaInterval)} />
-        <Figure name="Linear kappa" value={formatMetric(metrics?.linearKappa)} />
-        <Figure name="AUC" value={formatMetric(metrics?.auc)} />
-        <Figure name="Accuracy" value={formatMetric(metrics?.accuracy)} />
+        <Figure name="Kappa (95% CI)" value={formatWithInterval(metrics && scalarField(metrics.kappa), metrics?.kappaInterval)} />
+        <Figure name="Linear kappa" value={formatMetric(metrics && scalarField(metrics.linearKappa))} />
+        <Figure name="AUC" value={formatMetric(metrics && scalarField(metrics.auc))} />
+        <Figure name="Accuracy" value={formatMetric(metrics && scalarField(metrics.accuracy))} />
         {binary ? (
           <>
-            <Figure name="Sensitivity" value={formatMetric(metrics?.atThreshold?.sensitivity)} />
-            <Figure name="Specificity" value={formatMetric(metrics?.atThreshold?.specificity)} />
+            <Figure name="Sensitivity" value={formatMetric(metrics?.atThreshold && scalarField(metrics.atThreshold.sensitivity))} />
+            <Figure name="Specificity" value={formatMetric(metrics?.atThreshold && scalarField(metrics.atThreshold.specificity))} />
             <Figure name="False positives" value={String(falsePositives)} />
             <Figure name="False negatives" value={String(falseNegatives)} />
           </>
@@ -373,13 +374,13 @@ function WindowTable({ windows, binary }: { windows: NonNullable<AssessModelResp
               <td>{formatTime(window.startTime)}</td>
               <td>{formatTime(window.endTime)}</td>
               <td className="numeric">{toCount(window.reviewedCount)}</td>
-              <td className="numeric">{formatMetric(window.metrics?.kappa)}</td>
-              <td className="numeric">{formatMetric(window.metrics?.accuracy)}</td>
-              <td className="numeric">{formatMetric(window.metrics?.auc)}</td>
+              <td className="numeric">{formatMetric(window.metrics && scalarField(window.metrics.kappa))}</td>
+              <td className="numeric">{formatMetric(window.metrics && scalarField(window.metrics.accuracy))}</td>
+              <td className="numeric">{formatMetric(window.metrics && scalarField(window.metrics.auc))}</td>
               {binary ? (
                 <>
-                  <td className="numeric">{formatMetric(window.metrics?.atThreshold?.sensitivity)}</td>
-                  <td className="numeric">{formatMetric(window.metrics?.atThreshold?.specificity)}</td>
+                  <td className="numeric">{formatMetric(window.metrics?.atThreshold && scalarField(window.metrics.atThreshold.sensitivity))}</td>
+                  <td className="numeric">{formatMetric(window.metrics?.atThreshold && scalarField(window.metrics.atThreshold.specificity))}</td>
                 </>
               ) : null}
               <td>
@@ -419,9 +420,9 @@ function AllModelsSummary({ assessments }: { assessments: ModelAssessment[] }) {
                 </td>
                 <td className="numeric">{response?.metrics?.n ?? '0'}</td>
                 <td className="numeric">{response?.unreviewedCount ?? '0'}</td>
-                <td className="numeric">{formatWithInterval(response?.metrics?.kappa, response?.metrics?.kappaInterval)}</td>
-                <td className="numeric">{formatMetric(response?.metrics?.auc)}</td>
-                <td className="numeric">{formatMetric(response?.metrics?.accuracy)}</td>
+                <td className="numeric">{formatWithInterval(response?.metrics && scalarField(response.metrics.kappa), response?.metrics?.kappaInterval)}</td>
+                <td className="numeric">{formatMetric(response?.metrics && scalarField(response.metrics.auc))}</td>
+                <td className="numeric">{formatMetric(response?.metrics && scalarField(response.metrics.accuracy))}</td>
                 <td>
                   <AlertStateText state={response?.alertState} value={response?.alertMetricValue} />
                 </td>

@@ -19,7 +19,7 @@ import {
   useLoad,
 } from '../ui';
 import './model/model.css';
-import { dateToLocalInput, displayName, formatMetric, formatWithInterval, localInputToRfc3339 } from './model/format';
+import { dateToLocalInput, displayName, formatMetric, formatWithInterval, localInputToRfc3339, scalarField } from './model/format';
 import { DatasetSelect, LoadErrors, UseCaseSelect, useChallenges, useDatasets, useUseCases } from './model/resources';
 import type { Challenge, ListLeaderboardEntriesResponse, ListSubmissionsResponse } from './model/types';
 
@@ -254,11 +254,11 @@ function ChallengeView({ challenge, onChanged }: { challenge: Challenge; onChang
                     {entry.error?.message ? (
                       <span className="pre-text">{entry.error.message}</span>
                     ) : (
-                      formatWithInterval(entry.kappa, entry.kappaInterval)
+                      formatWithInterval(scalarField(entry.kappa), entry.kappaInterval)
                     )}
                   </td>
-                  <td className="numeric">{formatMetric(entry.linearKappa)}</td>
-                  <td className="numeric">{formatMetric(entry.auc)}</td>
+                  <td className="numeric">{formatMetric(scalarField(entry.linearKappa))}</td>
+                  <td className="numeric">{formatMetric(scalarField(entry.auc))}</td>
                   <td className="numeric">{toCount(entry.scoredCount)}</td>
                   <td>{formatTime(entry.submitTime)}</td>
                 </tr>
@@ -278,7 +278,7 @@ function ChallengeView({ challenge, onChanged }: { challenge: Challenge; onChang
             <li key={submission.name}>
               {formatTime(submission.submitTime)}: {resourceId(submission.model ?? '')} <StateBadge state={submission.state} />{' '}
               {submission.state === 'SCORED'
-                ? `kappa ${formatWithInterval(submission.kappa, submission.kappaInterval)}`
+                ? `kappa ${formatWithInterval(scalarField(submission.kappa), submission.kappaInterval)}`
                 : submission.error?.message ?? ''}
             </li>
           ))}

@@ -6,7 +6,7 @@ import { call, EVALUATION, resourceId, TRAINING, type Model, type UseCase } from
 import { useSession } from '../../session';
 import { Button, ErrorBanner, formatTime, Notice, Section, Select, StateBadge } from '../../ui';
 import { ConfusionHeatmap } from './chart';
-import { displayName, formatMetric, formatWithInterval, toNumber } from './format';
+import { displayName, formatMetric, formatWithInterval, scalarField, toNumber } from './format';
 import { ModelSelect, UseCaseSelect, useChallenges, useModels } from './resources';
 import type { Submission } from './types';
 
@@ -22,11 +22,11 @@ const COMPARISON_ROWS: MetricRow[] = [
   { label: 'Dataset', value: (model) => resourceId(model.dataset ?? '') || '—' },
   { label: 'Best epoch', value: (model) => String(model.bestEpoch ?? '—') },
   { label: 'Test instances', value: (model) => String(model.testMetrics?.n ?? '—') },
-  { label: "Cohen's kappa", value: (model) => formatMetric(model.testMetrics?.kappa) },
-  { label: 'Linear-weighted kappa', value: (model) => formatMetric(model.testMetrics?.linearKappa) },
-  { label: 'Quadratic-weighted kappa', value: (model) => formatMetric(model.testMetrics?.quadraticKappa) },
-  { label: 'AUC', value: (model) => formatMetric(model.testMetrics?.auc) },
-  { label: 'Accuracy', value: (model) => formatMetric(model.testMetrics?.accuracy) },
+  { label: "Cohen's kappa", value: (model) => formatMetric(model.testMetrics && scalarField(model.testMetrics.kappa)) },
+  { label: 'Linear-weighted kappa', value: (model) => formatMetric(model.testMetrics && scalarField(model.testMetrics.linearKappa)) },
+  { label: 'Quadratic-weighted kappa', value: (model) => formatMetric(model.testMetrics && scalarField(model.testMetrics.quadraticKappa)) },
+  { label: 'AUC', value: (model) => formatMetric(model.testMetrics && scalarField(model.testMetrics.auc)) },
+  { label: 'Accuracy', value: (model) => formatMetric(model.testMetrics && scalarField(model.testMetrics.accuracy)) },
   { label: 'Created', value: (model) => formatTime(model.createTime) },
 ];
 
@@ -151,8 +151,8 @@ export function ModelComparison({
                       <td>
                         {model.architecture}, {model.imageSize} px
                       </td>
-                      <td className="numeric">{formatMetric(model.testMetrics?.kappa)}</td>
-                      <td className="numeric">{formatMetric(model.testMetrics?.auc)}</td>
+                      <td className="numeric">{formatMetric(model.testMetrics && scalarField(model.testMetrics.kappa))}</td>
+                      <td className="numeric">{formatMetric(model.testMetrics && scalarField(model.testMetrics.auc))}</td>
                       <td>{formatTime(model.createTime)}</td>
                       <td>
                         <div className="row">
@@ -293,8 +293,8 @@ function ChallengeSubmission({ models }: { models: Model[] }) {
         <Notice>
           Submission <StateBadge state={submission.state} />{' '}
           {submission.state === 'SCORED'
-            ? `kappa ${formatWithInterval(submission.kappa, submission.kappaInterval)}, AUC ${formatMetric(
-                submission.auc,
+            ? `kappa ${formatWithInterval(scalarField(submission.kappa), submission.kappaInterval)}, AUC ${formatMetric(
+                scalarField(submission.auc),
               )}, ${submission.scoredCount ?? 0} instances scored. See the Leaderboard page for the ranking.`
             : submission.error?.message ?? ''}
         </Notice>
