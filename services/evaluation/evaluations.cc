@@ -392,10 +392,18 @@ void EvaluationServiceImpl::RunEvaluation(const EvaluationJob& job) {
 }
 
 absl::StatusOr<v1::Evaluation> EvaluationServiceImpl::DoCancelEvaluation(
-    const v1::CancelEvaluationRequest& request) {
+    const v1::CancelEvaluationRequest& request, const std::optional<std::string>& caller) {
   AILAB_ASSIGN_OR_RETURN(std::string id, ParseName(request.name(), "evaluations", "name"));
   AILAB_ASSIGN_OR_RETURN(
       v1::Evaluation evaluation, store_->UpdateEvaluation(id, [&](v1::Evaluation& evaluation) {
+        if (caller && !evaluation.owner().empty() && evaluation.owner() != *caller) {
+          return PermissionDenied(
+              "NOT_OWNER",
+              absl::StrCat("evaluation \"", request.name(), "\" belongs to user \"",
+                           evaluation.owner(),
+                           "\"; only its owner or an administrator can cancel it"),
+              {{"evaluation", request.name()}, {"owner", evaluation.owner()}, {"user", *caller}});
+        }
         if (evaluation.state() != v1::Evaluation::RUNNING) {
           const std::string state = v1::Evaluation::State_Name(evaluation.state());
           return FailedPrecondition(
@@ -587,9 +595,19 @@ grpc::Status EvaluationServiceImpl::ListEvaluations(grpc::ServerContext* context
 grpc::Status EvaluationServiceImpl::CancelEvaluation(grpc::ServerContext* context,
                                                      const v1::CancelEvaluationRequest* request,
                                                      v1::Evaluation* response) {
-  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
-  absl::StatusOr<v1::Evaluation> result = DoCancelEvaluation(*request);
-  if (!result.ok()) return rpc::ToGrpcStatus(result.status());
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  // Administrators may cancel any evaluation.
+  if (absl::StatusOr<rpc::CallerInfo> info = rpc::CallerOf(*context);
+      info.ok() && info->identity.has_value() && info->identity->HasRole(rpc::kRoleAdministrator)) {
+    caller->reset();
+  }
+  absl::StatusOr<v1::Evaluation> result = DoCancelEvaluation(*request, *caller);
+  if (!result.ok()) {
+    Log()->warn("CancelEvaluation failed evaluation={} reason={} error={}", request->name(),
+                GetErrorReason(result.status()), std::string(result.status().message()));
+    return rpc::ToGrpcStatus(result.status());
+  }
   *response = *std::move(result);
   return grpc::Status::OK;
 }

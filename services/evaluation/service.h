@@ -98,7 +98,11 @@ class EvaluationServiceImpl final : public v1::EvaluationService::Service {
   // The handlers' logic; `caller` is the x-ailab-user of the call, if any.
   absl::StatusOr<v1::Evaluation> DoCreateEvaluation(const v1::CreateEvaluationRequest& request,
                                                     const std::optional<std::string>& caller);
-  absl::StatusOr<v1::Evaluation> DoCancelEvaluation(const v1::CancelEvaluationRequest& request);
+  // Only the evaluation's owner may cancel it when `caller` is set (administrators and
+  // platform services call with none).
+  absl::StatusOr<v1::Evaluation> DoCancelEvaluation(
+      const v1::CancelEvaluationRequest& request,
+      const std::optional<std::string>& caller = std::nullopt);
   absl::StatusOr<v1::ComputeAtThresholdResponse> DoComputeAtThreshold(
       const v1::ComputeAtThresholdRequest& request);
   absl::StatusOr<v1::AssessModelResponse> DoAssessModel(const v1::AssessModelRequest& request);

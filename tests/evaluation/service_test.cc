@@ -441,6 +441,30 @@ TEST_CASE("Evaluation: cancel stops a running evaluation") {
   CHECK(done.results_size() == 0);
 }
 
+TEST_CASE("Evaluation: only the owner cancels") {
+  Harness harness;
+  harness.backends().HoldPredictions();
+  v1::CreateEvaluationRequest create;
+  create.mutable_evaluation()->set_use_case(kBinary);
+  create.mutable_evaluation()->set_dataset("datasets/chest");
+  create.mutable_evaluation()->set_label_source("alice");
+  create.mutable_evaluation()->add_models("models/good");
+  auto created = harness.service().DoCreateEvaluation(create, std::string("bob"));
+  REQUIRE(created.ok());
+  CHECK(created->owner() == "bob");
+  harness.backends().WaitForHeldPrediction();
+
+  v1::CancelEvaluationRequest cancel;
+  cancel.set_name(created->name());
+  CheckError(harness.service().DoCancelEvaluation(cancel, std::string("mallory")).status(),
+             absl::StatusCode::kPermissionDenied, "bob");
+  auto cancelled = harness.service().DoCancelEvaluation(cancel, std::string("bob"));
+  REQUIRE(cancelled.ok());
+  CHECK(cancelled->state() == v1::Evaluation::CANCELLED);
+  harness.backends().Release();
+  CHECK(harness.WaitUntilFinished(created->name()).state() == v1::Evaluation::CANCELLED);
+}
+
 TEST_CASE("Evaluation: restart fails interrupted evaluations") {
   Harness harness;
   harness.backends().HoldPredictions();
