@@ -30,6 +30,8 @@ struct ModelInfo {
   std::vector<std::string> classes;
   // User id of the model's owner; empty when the training service names none.
   std::string owner;
+  // Dataset the model was trained on, "datasets/{id}"; empty when unknown.
+  std::string dataset;
 };
 
 // The parts of a catalog UseCase that evaluation needs.

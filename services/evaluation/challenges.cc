@@ -320,6 +320,19 @@ absl::StatusOr<v1::Submission> EvaluationServiceImpl::DoSubmitToChallenge(
                      *caller, "\"; submit a model you trained"),
         {{"model", model.name}, {"owner", model.owner}, {"user", *caller}});
   }
+  // A model trained on the images it is scored on would rank by memory. The final
+  // dataset's name stays out of the message, as GetChallenge hides it.
+  if (!model.dataset.empty() &&
+      (model.dataset == challenge.test_dataset() || model.dataset == challenge.final_dataset())) {
+    const bool on_test = model.dataset == challenge.test_dataset();
+    return FailedPrecondition(
+        "MODEL_TRAINED_ON_CHALLENGE_DATA",
+        absl::StrCat("model \"", model.name, "\" was trained on ",
+                     on_test ? absl::StrCat("the challenge's test dataset \"", model.dataset, "\"")
+                             : std::string("the challenge's hidden final dataset"),
+                     ", which scores its submissions; train a model on other data and submit it"),
+        {{"model", model.name}, {"challenge", request.challenge()}});
+  }
   AILAB_ASSIGN_OR_RETURN(std::vector<int> class_map, ChallengeModelClasses(challenge, model));
 
   // The submission is recorded SCORING, counted against the daily limit.

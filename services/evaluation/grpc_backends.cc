@@ -66,6 +66,7 @@ class GrpcBackends : public Backends {
     info.use_case = model.use_case();
     info.classes.assign(model.classes().begin(), model.classes().end());
     info.owner = model.owner();
+    info.dataset = model.dataset();
     return info;
   }
 

@@ -67,10 +67,11 @@ class FakeBackends : public Backends {
   }
 
   void AddModel(const std::string& name, const std::string& use_case,
-                std::vector<std::string> classes, const std::string& owner = "") {
+                std::vector<std::string> classes, const std::string& owner = "",
+                const std::string& dataset = "") {
     std::lock_guard<std::mutex> lock(mutex_);
-    models_[name] =
-        ModelInfo{name, absl::StrCat("display ", name), use_case, std::move(classes), owner};
+    models_[name] = ModelInfo{
+        name, absl::StrCat("display ", name), use_case, std::move(classes), owner, dataset};
   }
 
   // Labels of `annotator` (ExportLabels) or of the reference reader of the dataset:

@@ -26,6 +26,8 @@ class Training : public training::v1::TrainingService::Service {
     response->set_name(model->name);
     response->set_display_name(model->display_name);
     response->set_use_case(model->use_case);
+    response->set_owner(model->owner);
+    response->set_dataset(model->dataset);
     for (const std::string& code : model->classes) response->add_classes(code);
     absl::StatusOr<ModelArtifacts> artifacts = backends_->GetModelArtifacts(request->name());
     if (!blob_root_.empty() && artifacts.ok()) {

@@ -750,6 +750,20 @@ TEST_CASE("Challenge: submission rules") {
   request.set_participant("alice");
   CheckError(harness.service().DoSubmitToChallenge(request, std::string("mallory")).status(),
              absl::StatusCode::kPermissionDenied, "mallory");
+  // A model trained on the test or the final dataset is refused, and the message does
+  // not name the final dataset.
+  harness.backends().AddModel("models/memorised", kBinary, {"absent", "present"}, "alice",
+                              "datasets/test");
+  request.set_model("models/memorised");
+  CheckError(harness.service().DoSubmitToChallenge(request, std::string("alice")).status(),
+             absl::StatusCode::kFailedPrecondition, "test dataset \"datasets/test\"");
+  harness.backends().AddModel("models/peeked", kBinary, {"absent", "present"}, "alice",
+                              "datasets/final");
+  request.set_model("models/peeked");
+  absl::Status peeked =
+      harness.service().DoSubmitToChallenge(request, std::string("alice")).status();
+  CheckError(peeked, absl::StatusCode::kFailedPrecondition, "hidden final dataset");
+  CHECK_FALSE(absl::StrContains(peeked.message(), "datasets/final"));
   // Another person's model is refused, even when the caller submits as themselves.
   harness.backends().AddModel("models/bobs", kBinary, {"absent", "present"}, "bob");
   request.set_model("models/bobs");
