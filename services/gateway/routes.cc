@@ -79,7 +79,9 @@ std::vector<Route> BuildRoutes() {
   add(kAnnotation, "ListAnnotations", radiologist, "annotator");
   add(kAnnotation, "GetAnnotation", radiologist, "annotator");
   add(kAnnotation, "GetAnnotationProgress", radiologist, "annotator");
-  add(kAnnotation, "GetAgreement", radiologist);
+  // Not for annotators: one who changed a single label between two calls would read
+  // that image's reference label from the difference of the two matrices.
+  add(kAnnotation, "GetAgreement", set_managers);
   add(kAnnotation, "CountLabels", radiologist);
   add(kAnnotation, "SetQuota", set_managers);
   add(kAnnotation, "SetReferenceReader", set_managers);

@@ -226,6 +226,11 @@ TEST_CASE("Gateway: roles outside the route's list get 403") {
   CHECK(CallApi(deployment.main.port, absl::StrCat(kAnnotation, "SaveAnnotation"), "{}",
                 deployment.tokens["dora"])
             .status == 403);
+  // Agreement with the reference reader is for the people who manage reference sets: an
+  // annotator could read single reference labels from the differences between calls.
+  CHECK(CallApi(deployment.main.port, absl::StrCat(kAnnotation, "GetAgreement"), "{}",
+                deployment.tokens["alice"])
+            .status == 403);
 }
 
 TEST_CASE("Gateway: one annotator cannot read another's labels") {
