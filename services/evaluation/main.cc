@@ -29,7 +29,8 @@ ABSL_FLAG(int, evaluation_runners, 2,
 ABSL_FLAG(int, prediction_parallelism, 4,
           "inference calls in flight per evaluated model, submission or final scoring");
 ABSL_FLAG(std::string, administrators, "",
-          "comma-separated user ids that may create publishing destinations");
+          "comma-separated user ids that may create publishing destinations, besides "
+          "signed-in users with the administrator role");
 ABSL_FLAG(int, publish_max_attempts, 5,
           "delivery attempts of a publication before it fails, per PublishModel call");
 ABSL_FLAG(absl::Duration, publish_initial_backoff, absl::Seconds(2),

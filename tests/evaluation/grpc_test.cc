@@ -13,6 +13,7 @@
 #include "ailab/evaluation/v1/evaluation.grpc.pb.h"
 #include "ailab/evaluation/v1/publishing.grpc.pb.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "catch2/catch.hpp"
@@ -92,6 +93,7 @@ class BinaryHarness {
   }
 
   ailab::testing::ServiceProcess& process() { return *process_; }
+  v1::PublishingService::Stub& PublishingStub() { return *publishing_; }
 
  private:
   ailab::testing::ScratchDatabase database_;
@@ -230,6 +232,22 @@ TEST_CASE("ailab-evaluation: publishing over gRPC") {
   http.mutable_destination()->set_display_name("Registry");
   http.mutable_destination()->mutable_http()->set_url("http://127.0.0.1:9/upload");
   http.mutable_destination()->mutable_http()->set_token("wire-secret");
+  // A signed-in administrator who is not in --administrators may create one too.
+  {
+    grpc::ClientContext context;
+    rpc::SetTimeout(context, absl::Seconds(60));
+    rpc::Identity carol;
+    carol.user = "carol";
+    carol.roles = {rpc::kRoleAdministrator};
+    carol.expires = absl::Now() + absl::Minutes(5);
+    context.AddMetadata(rpc::kIdentityKey, rpc::SignIdentity(carol, ""));
+    v1::CreateDestinationRequest other = create;
+    other.set_destination_id("carols-drop");
+    v1::Destination created;
+    grpc::Status status = harness.PublishingStub().CreateDestination(&context, other, &created);
+    INFO(status.error_message());
+    CHECK(status.ok());
+  }
   auto registry = harness.Publishing(&v1::PublishingService::Stub::CreateDestination, http, "admin");
   REQUIRE(registry.ok());
   CHECK(registry->http().token().empty());
@@ -238,7 +256,8 @@ TEST_CASE("ailab-evaluation: publishing over gRPC") {
   auto destinations = harness.Publishing(&v1::PublishingService::Stub::ListDestinations,
                                          list_destinations, "radiologist");
   REQUIRE(destinations.ok());
-  REQUIRE(destinations->destinations_size() == 2);
+  // The drop folder, the administrator's copy of it and the registry.
+  REQUIRE(destinations->destinations_size() == 3);
   CHECK(destinations->SerializeAsString().find("wire-secret") == std::string::npos);
 
   v1::PublishModelRequest publish;
