@@ -21,6 +21,16 @@ absl::StatusOr<std::optional<std::string>> ResolveCaller(const grpc::ServerConte
   return info.identity->user;
 }
 
+absl::StatusOr<std::optional<std::string>> ResolveCallerUnlessAdministrator(
+    const grpc::ServerContext* context) {
+  if (context == nullptr) return std::nullopt;
+  AILAB_ASSIGN_OR_RETURN(rpc::CallerInfo info, rpc::CallerOf(*context));
+  if (!info.identity.has_value() || info.identity->HasRole(rpc::kRoleAdministrator)) {
+    return std::nullopt;
+  }
+  return info.identity->user;
+}
+
 absl::StatusOr<std::string> ParseName(const std::string& name, absl::string_view collection,
                                       absl::string_view field) {
   if (name.empty()) {

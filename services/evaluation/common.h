@@ -26,6 +26,11 @@ inline constexpr char kUserMetadataKey[] = "x-ailab-user";
 // without the internal token while one is configured.
 absl::StatusOr<std::optional<std::string>> ResolveCaller(const grpc::ServerContext* context);
 
+// Returns the caller as ResolveCaller does, but nullopt for a signed-in administrator,
+// so that owner checks and the --administrators list let administrators through.
+absl::StatusOr<std::optional<std::string>> ResolveCallerUnlessAdministrator(
+    const grpc::ServerContext* context);
+
 // Returns the id of `name` = "<collection>/<id>"; INVALID_ARGUMENT naming `field`
 // when `name` is empty or of another form.
 absl::StatusOr<std::string> ParseName(const std::string& name, absl::string_view collection,

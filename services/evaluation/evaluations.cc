@@ -595,13 +595,9 @@ grpc::Status EvaluationServiceImpl::ListEvaluations(grpc::ServerContext* context
 grpc::Status EvaluationServiceImpl::CancelEvaluation(grpc::ServerContext* context,
                                                      const v1::CancelEvaluationRequest* request,
                                                      v1::Evaluation* response) {
-  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   // Administrators may cancel any evaluation.
-  if (absl::StatusOr<rpc::CallerInfo> info = rpc::CallerOf(*context);
-      info.ok() && info->identity.has_value() && info->identity->HasRole(rpc::kRoleAdministrator)) {
-    caller->reset();
-  }
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCallerUnlessAdministrator(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   absl::StatusOr<v1::Evaluation> result = DoCancelEvaluation(*request, *caller);
   if (!result.ok()) {
     Log()->warn("CancelEvaluation failed evaluation={} reason={} error={}", request->name(),

@@ -394,13 +394,9 @@ grpc::Status Finish(absl::string_view method, absl::StatusOr<Response> result, R
 grpc::Status PublishingServiceImpl::CreateDestination(grpc::ServerContext* context,
                                                       const v1::CreateDestinationRequest* request,
                                                       v1::Destination* response) {
-  absl::StatusOr<std::optional<std::string>> caller = ResolveCaller(context);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   // A signed-in administrator may create destinations without being in --administrators.
-  if (absl::StatusOr<rpc::CallerInfo> info = rpc::CallerOf(*context);
-      info.ok() && info->identity.has_value() && info->identity->HasRole(rpc::kRoleAdministrator)) {
-    caller->reset();
-  }
+  absl::StatusOr<std::optional<std::string>> caller = ResolveCallerUnlessAdministrator(context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
   return Finish("CreateDestination", DoCreateDestination(*request, *caller), response);
 }
 
