@@ -750,7 +750,7 @@ TEST_CASE("Challenge: submission rules") {
   request.set_participant("alice");
   CheckError(harness.service().DoSubmitToChallenge(request, std::string("mallory")).status(),
              absl::StatusCode::kPermissionDenied, "mallory");
-  // A model trained on the test or the final dataset is refused, and the message does
+  // A model trained on the test or the final dataset is rejected, and the message does
   // not name the final dataset.
   harness.backends().AddModel("models/memorised", kBinary, {"absent", "present"}, "alice",
                               "datasets/test");

@@ -182,12 +182,12 @@ test('evaluate page compares two models and moves the operating point', async ()
   } catch (error) {
     // What the page showed instead, for the failure message and a screenshot.
     await saveScreenshot(page, 'evaluate-failure');
-    const shown = await page
+    const pageText = await page
       .locator('body')
       .innerText({ timeout: 5000 })
       .catch((reason) => `(no text: ${reason.message})`);
     throw new Error(
-      `no ROC chart after 120 s at ${page.url()}; the page shows:\n${shown}\n` +
+      `no ROC chart after 120 s at ${page.url()}; the page shows:\n${pageText}\n` +
         `page problems:\n${problems.join('\n') || '(none)'}\n` +
         `navigations and failed requests:\n${trail.join('\n') || '(none)'}`,
       { cause: error },

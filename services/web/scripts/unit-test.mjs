@@ -1,6 +1,6 @@
 // Unit tests of the browser-independent modules (src/api.ts, src/image.ts and the
-// model pages' operating-point arithmetic): compiles them with tsc into a temporary folder and runs them under node:test with stand-ins
-// for fetch and sessionStorage.
+// model pages' operating-point arithmetic): compiles them with tsc into a temporary
+// folder and runs them under node:test with stand-ins for fetch and sessionStorage.
 //
 //   npm test
 import assert from 'node:assert/strict';

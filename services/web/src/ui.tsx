@@ -97,10 +97,8 @@ export function useLoad<T>(load: () => Promise<T> | undefined, deps: unknown[]):
 // ---- components ----
 
 /**
- * Catches an error thrown while a page renders (or in one of its effects) and shows it
- * in place of the page, so the navigation stays usable and the message can be read and
- * reported. Without it React removes the whole application and leaves a blank window.
- * Give it a `key` that changes with the route, so opening another page starts afresh.
+ * Shows an error thrown while a page renders or runs an effect in place of the page,
+ * where React would otherwise remove the whole application. Key it by route.
  */
 export class PageErrorBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
   state: { error: Error | null } = { error: null };
