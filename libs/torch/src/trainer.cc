@@ -8,6 +8,7 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -40,6 +41,12 @@ using internal::TrainingState;
 constexpr const char* kCheckpointFile = "checkpoint.pt";
 constexpr const char* kModelFile = "model.pt";
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 // Maximum number of training images whose batch statistics replace the batch
 // normalisation running statistics after each epoch.
@@ -441,9 +448,16 @@ absl::StatusOr<TrainingResult> TrainingRun::Run() {
 
   while (!finished && state_.epoch < options_.max_epochs) {
     const int epoch = state_.epoch + 1;
+    Clock::time_point start = Clock::now();
     AILAB_ASSIGN_OR_RETURN(std::optional<double> train_loss, TrainEpoch());
+    const double train_seconds = SecondsSince(start);
+    start = Clock::now();
+    const bool recalibrated = train_loss && RecalibrateBatchNorm();
+    const double recalibrate_seconds = SecondsSince(start);
+    start = Clock::now();
     std::optional<Evaluation> evaluation;
-    if (train_loss && RecalibrateBatchNorm()) evaluation = Validate();
+    if (recalibrated) evaluation = Validate();
+    const double validate_seconds = SecondsSince(start);
     if (!evaluation) {
       logger_->info("training stopped during epoch={} step={}", epoch, state_.step);
       result.stopped = true;
@@ -471,15 +485,18 @@ absl::StatusOr<TrainingResult> TrainingRun::Run() {
     state_.epoch = epoch;
     state_.history.push_back(report);
     state_.data_random = random_.Save();
-    logger_->info(
-        "epoch finished epoch={} step={} train_loss={:.5f} val_loss={:.5f} {}={:.4f} "
-        "best_epoch={}",
-        epoch, state_.step, report.train_loss, report.val_loss, options_.metric, report.metric,
-        state_.best_epoch);
-
+    start = Clock::now();
     AILAB_RETURN_IF_ERROR(internal::WriteCheckpoint(
         checkpoint_path, Fingerprint(options_), state_, model_, *optimizer_,
         state_.best_epoch == epoch ? nullptr : &best_weights_, device_));
+    // The seconds show where an epoch's time goes.
+    logger_->info(
+        "epoch finished epoch={} step={} train_loss={:.5f} val_loss={:.5f} {}={:.4f} "
+        "best_epoch={} train_s={:.3f} recalibrate_s={:.3f} validate_s={:.3f} "
+        "checkpoint_s={:.3f}",
+        epoch, state_.step, report.train_loss, report.val_loss, options_.metric, report.metric,
+        state_.best_epoch, train_seconds, recalibrate_seconds, validate_seconds,
+        SecondsSince(start));
     if (callbacks_.on_checkpoint) {
       absl::Status status = callbacks_.on_checkpoint(checkpoint_path, epoch);
       if (!status.ok()) return Annotate(status, absl::StrCat("on_checkpoint of epoch ", epoch));
@@ -535,12 +552,14 @@ absl::StatusOr<TrainingResult> Train(const TrainingOptions& options,
     DeterminismScope determinism(ChooseDevice(parsed.device));
     at::set_num_threads(ThreadCount(options.threads));
     TrainingRun run(options, parsed, callbacks, work_dir);
+    const Clock::time_point start = Clock::now();
     AILAB_RETURN_IF_ERROR(run.Prepare(train, validation, resume_checkpoint));
     logger->info(
         "training started architecture={} image_size={} classes={} train={} validation={} "
-        "threads={} resume={}",
+        "threads={} resume={} prepare_s={:.3f}",
         options.architecture, options.image_size, options.num_classes, train.size(),
-        validation.size(), at::get_num_threads(), resume_checkpoint.has_value());
+        validation.size(), at::get_num_threads(), resume_checkpoint.has_value(),
+        SecondsSince(start));
     absl::StatusOr<TrainingResult> result = run.Run();
     if (result.ok()) {
       logger->info("training finished epochs={} best_epoch={} stopped={}", result->history.size(),
