@@ -49,8 +49,10 @@ double SecondsSince(Clock::time_point start) {
 }
 
 // Maximum number of training images whose batch statistics replace the batch
-// normalisation running statistics after each epoch.
-constexpr int64_t kMaxRecalibrationImages = 512;
+// normalisation running statistics after each epoch. In the quality test, 128 gave the
+// validation losses of 512 at a quarter of the cost; 64 began to drift
+// (docs/bench/training.md).
+constexpr int64_t kMaxRecalibrationImages = 128;
 
 // The parts of the options that fix the tensors a checkpoint holds.
 std::string Fingerprint(const TrainingOptions& options) {
@@ -294,7 +296,9 @@ absl::StatusOr<std::optional<double>> TrainingRun::TrainEpoch() {
 // running variance was still 0.29 while its batches had about 0.006, so in evaluation
 // mode the model predicted one class for every validation image. Averaging each
 // layer's batch statistics over a fixed share of the training set, with the current
-// weights, makes evaluation mode see what training mode saw.
+// weights, makes evaluation mode see what training mode saw. The statistics that the
+// epoch's own steps compute cost nothing but come from weights that changed after each
+// step: with them the quality test's validation loss jumped between 1.0 and 3.4.
 bool TrainingRun::RecalibrateBatchNorm() {
   std::vector<at::Tensor> statistics;
   for (const auto& item : model_.named_buffers(/*recurse=*/true)) {
