@@ -21,6 +21,7 @@
 #include "ailab/rpc/client.h"
 #include "ailab/rpc/server.h"
 #include "ailab/status/status.h"
+#include "ailab/torch/trainer.h"
 #include "worker.h"
 
 ABSL_FLAG(std::string, worker_id, "",
@@ -121,6 +122,10 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_migrate_only)) {
     ailab::log::Logger("worker")->info("no database to migrate; exiting as --migrate_only asks");
     return 0;
+  }
+  // Training is this process's work: keep the memory of its tensors for the next step.
+  if (!ailab::torch::KeepTrainingMemoryInHeap()) {
+    ailab::log::Logger("worker")->warn("glibc refused the allocator settings for training");
   }
   absl::Status status = ailab::worker::Run();
   if (!status.ok()) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <malloc.h>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -526,6 +527,16 @@ absl::StatusOr<TrainingResult> TrainingRun::Run() {
 }
 
 }  // namespace
+
+bool KeepTrainingMemoryInHeap() {
+  // glibc's ceiling for the mapping threshold on 64-bit systems (HEAP_MAX_SIZE / 2).
+  constexpr int kMmapThreshold = 32 * 1024 * 1024;
+  // Only more than 1 GiB free at the top of the heap goes back to the system.
+  constexpr int kTrimThreshold = 1 << 30;
+  bool mapped = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1;
+  bool trimmed = mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+  return mapped && trimmed;
+}
 
 absl::StatusOr<TrainingResult> Train(const TrainingOptions& options,
                                      const std::vector<Example>& train,

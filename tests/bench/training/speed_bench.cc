@@ -197,6 +197,10 @@ int Predict(const std::string& model_path, int threads, int warmup, int requests
 int main(int argc, char** argv) {
   if (argc < 2) return Usage();
   std::string mode = argv[1];
+  // As the worker process does before it trains.
+  if ((mode == "step" || mode == "epoch") && !ailab::torch::KeepTrainingMemoryInHeap()) {
+    std::fprintf(stderr, "glibc refused the allocator settings for training\n");
+  }
   if (mode == "write" && argc == 7) {
     return Write(argv[2], Int(argv[3]), Int(argv[4]), Int(argv[5]), Int(argv[6]));
   }
