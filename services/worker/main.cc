@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
   }
   // Training is this process's work: keep the memory of its tensors for the next step.
   if (!ailab::torch::KeepTrainingMemoryInHeap()) {
-    ailab::log::Logger("worker")->warn("glibc refused the allocator settings for training");
+    ailab::log::Logger("worker")->warn("glibc rejected the allocator settings for training");
   }
   absl::Status status = ailab::worker::Run();
   if (!status.ok()) {

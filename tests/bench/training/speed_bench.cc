@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
   std::string mode = argv[1];
   // As the worker process does before it trains.
   if ((mode == "step" || mode == "epoch") && !ailab::torch::KeepTrainingMemoryInHeap()) {
-    std::fprintf(stderr, "glibc refused the allocator settings for training\n");
+    std::fprintf(stderr, "glibc rejected the allocator settings for training\n");
   }
   if (mode == "write" && argc == 7) {
     return Write(argv[2], Int(argv[3]), Int(argv[4]), Int(argv[5]), Int(argv[6]));

@@ -146,16 +146,13 @@ absl::StatusOr<TrainingResult> Train(const TrainingOptions& options,
                                      const std::optional<std::string>& resume_checkpoint,
                                      const TrainingCallbacks& callbacks);
 
-// Makes glibc's allocator keep the memory of large tensors in the heap for reuse, for a
-// process whose work is training (the worker, the benchmarks). By default glibc maps
-// allocations above a threshold that it adapts on the fly (up to 32 MiB) and returns
-// them, and the top of the heap, to the system when freed, so each training step
-// faults in pages for its activations and gradients again. With this call every
-// allocation up to 32 MiB comes from the heap, and the heap keeps up to 1 GiB of free
-// memory at its top: its resident size stays near the peak of training. A ResNet-18
-// step at 128 x 128, batch 16, took 2.6 times fewer page faults and ran 6 to 12%
-// faster on a 2-core machine (docs/bench/training.md). Process-wide and permanent;
-// returns false if glibc refused a setting.
+// Keeps the memory of large tensors in glibc's heap between training steps, for a
+// process whose work is training (the worker, the benchmarks). glibc otherwise maps
+// allocations above an adaptive threshold and returns freed memory to the system, so
+// each step faults in its activations and gradients again. Afterwards allocations up
+// to 32 MiB come from the heap and up to 1 GiB of free memory stays in it, so resident
+// memory stays near the training peak. docs/bench/training.md measures 6 to 12% faster
+// steps. Process-wide and permanent. Returns false when glibc rejects a setting.
 bool KeepTrainingMemoryInHeap();
 
 // Device and thread settings of a Predictor.
