@@ -425,7 +425,7 @@ grpc::Status InferenceServiceImpl::ListPredictions(grpc::ServerContext* context,
 }
 
 absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoReviewPrediction(
-    const v1::ReviewPredictionRequest& request) {
+    const v1::ReviewPredictionRequest& request, bool may_replace_others) {
   if (request.name().empty()) {
     return InvalidArgument("MISSING_FIELD", "name", "name is required, as \"predictions/{id}\"");
   }
@@ -459,6 +459,19 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoReviewPrediction(
   }
 
   return deps_.store->Update(*id, [&](v1::Prediction& prediction) -> absl::Status {
+    // Monitoring counts one review per prediction, so a second reader must not
+    // overwrite the first one's without noticing.
+    const v1::Review& earlier = prediction.review();
+    const bool reviewed =
+        earlier.state() == v1::Review::CONFIRMED || earlier.state() == v1::Review::CORRECTED;
+    if (reviewed && earlier.reviewer() != request.reviewer() && !may_replace_others) {
+      return FailedPrecondition(
+          "REVIEWED_BY_ANOTHER",
+          absl::StrCat("prediction \"", request.name(), "\" was already reviewed by user \"",
+                       earlier.reviewer(),
+                       "\"; only that user or an administrator can change the review"),
+          {{"name", request.name()}, {"reviewer", earlier.reviewer()}});
+    }
     if (request.state() == v1::Review::CORRECTED) {
       bool known = false;
       for (const v1::ClassProbability& entry : prediction.probabilities()) {
@@ -499,8 +512,11 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoReviewPrediction(
 grpc::Status InferenceServiceImpl::ReviewPrediction(grpc::ServerContext* context,
                                                     const v1::ReviewPredictionRequest* request,
                                                     v1::Prediction* response) {
-  if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
-  absl::StatusOr<v1::Prediction> prediction = DoReviewPrediction(*request);
+  absl::StatusOr<rpc::CallerInfo> caller = rpc::CallerOf(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  const bool may_replace_others =
+      caller->identity ? caller->identity->HasRole(rpc::kRoleAdministrator) : caller->internal;
+  absl::StatusOr<v1::Prediction> prediction = DoReviewPrediction(*request, may_replace_others);
   if (!prediction.ok()) return rpc::ToGrpcStatus(prediction.status());
   Log()->info("prediction reviewed name={} state={}", request->name(),
               v1::Review::State_Name(request->state()));

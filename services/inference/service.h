@@ -64,7 +64,10 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
 
   // The handlers' logic, returning absl::Status; public for tests.
   absl::StatusOr<v1::Prediction> DoPredict(const v1::PredictRequest& request);
-  absl::StatusOr<v1::Prediction> DoReviewPrediction(const v1::ReviewPredictionRequest& request);
+  // A review by another user than the earlier reviewer is rejected unless
+  // `may_replace_others` (administrators and platform services).
+  absl::StatusOr<v1::Prediction> DoReviewPrediction(const v1::ReviewPredictionRequest& request,
+                                                    bool may_replace_others = false);
   absl::StatusOr<v1::ListPredictionsResponse> DoListPredictions(
       const v1::ListPredictionsRequest& request);
 

@@ -402,6 +402,42 @@ TEST_CASE("ReviewPrediction: confirm and correct") {
   CHECK(stored.review().comment() == "small apical pneumothorax");
 }
 
+TEST_CASE("ReviewPrediction: another user cannot replace a review") {
+  Harness harness;
+  auto prediction = harness.PredictInstance("datasets/d/instances/dark");
+  REQUIRE(prediction.ok());
+  v1::ReviewPredictionRequest review;
+  review.set_name(prediction->name());
+  review.set_state(v1::Review::CONFIRMED);
+  review.set_reviewer("dr-lee");
+  REQUIRE(harness.service().DoReviewPrediction(review).ok());
+
+  v1::ReviewPredictionRequest other = review;
+  other.set_reviewer("dr-kim");
+  other.set_state(v1::Review::CORRECTED);
+  other.set_corrected_category("present");
+  absl::Status rejected = harness.service().DoReviewPrediction(other).status();
+  CheckError(rejected, absl::StatusCode::kFailedPrecondition, "\"dr-lee\"");
+  CHECK(GetErrorReason(rejected) == "REVIEWED_BY_ANOTHER");
+
+  // The first review is unchanged, and its author may still change it.
+  grpc::ServerContext context;
+  v1::GetPredictionRequest get;
+  get.set_name(prediction->name());
+  v1::Prediction stored;
+  REQUIRE(harness.service().GetPrediction(&context, &get, &stored).ok());
+  CHECK(stored.review().reviewer() == "dr-lee");
+  CHECK(stored.review().state() == v1::Review::CONFIRMED);
+  review.set_comment("checked again");
+  REQUIRE(harness.service().DoReviewPrediction(review).ok());
+
+  // An administrator may replace it.
+  auto replaced = harness.service().DoReviewPrediction(other, /*may_replace_others=*/true);
+  REQUIRE(replaced.ok());
+  CHECK(replaced->review().reviewer() == "dr-kim");
+  CHECK(replaced->review().corrected_category() == "present");
+}
+
 TEST_CASE("ReviewPrediction: bad reviews rejected") {
   Harness harness;
   auto prediction = harness.PredictInstance("datasets/d/instances/dark");
