@@ -120,6 +120,9 @@ class Backends {
   // catalog GetUseCase. NOT_FOUND when the use case does not exist.
   virtual absl::StatusOr<UseCaseInfo> GetUseCase(const std::string& name) = 0;
 
+  // ingest GetDataset: OK when `dataset` exists, NOT_FOUND when it does not.
+  virtual absl::Status CheckDataset(const std::string& dataset) = 0;
+
   // ingest ListInstances over every page: the instance names of `dataset` in `split`.
   virtual absl::StatusOr<std::vector<std::string>> ListInstances(const std::string& dataset,
                                                                  Split split) = 0;

@@ -192,6 +192,19 @@ absl::StatusOr<v1::Challenge> EvaluationServiceImpl::DoCreateChallenge(
                             {{"user", *caller}, {"owner", input.owner()}});
   }
   AILAB_RETURN_IF_ERROR(ClassificationUseCase(input.use_case()).status());
+  for (const auto& [field, dataset] :
+       {std::pair<const char*, const std::string&>{"challenge.test_dataset", input.test_dataset()},
+        {"challenge.final_dataset", input.final_dataset()}}) {
+    absl::Status found = backends_->CheckDataset(dataset);
+    if (found.code() == absl::StatusCode::kNotFound) {
+      return NotFound("DATASET_NOT_FOUND",
+                      absl::StrCat(field, " \"", dataset,
+                                   "\" does not exist; create the dataset and ingest its images "
+                                   "before the challenge"),
+                      {{"dataset", dataset}, {"field", field}});
+    }
+    AILAB_RETURN_IF_ERROR(found);
+  }
 
   v1::Challenge challenge = input;
   const std::string id = request.challenge_id().empty() ? NewId("c") : request.challenge_id();

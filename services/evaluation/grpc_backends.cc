@@ -161,6 +161,18 @@ class GrpcBackends : public Backends {
     return info;
   }
 
+  absl::Status CheckDataset(const std::string& dataset) override {
+    grpc::ClientContext context;
+    rpc::SetTimeout(context, kCallTimeout);
+    rpc::AddInternalToken(context);
+    ingest::v1::GetDatasetRequest request;
+    request.set_name(dataset);
+    ingest::v1::Dataset response;
+    grpc::Status status = ingest_->GetDataset(&context, request, &response);
+    if (!status.ok()) return CallError(status, "ingest", addresses_.ingest, "GetDataset");
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<std::string>> ListInstances(const std::string& dataset,
                                                          Split split) override {
     std::vector<std::string> names;

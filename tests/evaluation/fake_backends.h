@@ -201,6 +201,15 @@ class FakeBackends : public Backends {
     return it->second;
   }
 
+  absl::Status CheckDataset(const std::string& dataset) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (datasets_.count(dataset) == 0) {
+      return NotFound("DATASET_NOT_FOUND", absl::StrCat("dataset \"", dataset, "\" not found"),
+                      {{"dataset", dataset}});
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<std::string>> ListInstances(const std::string& dataset,
                                                          Split split) override {
     std::lock_guard<std::mutex> lock(mutex_);

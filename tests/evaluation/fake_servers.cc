@@ -86,6 +86,13 @@ class Catalog : public catalog::v1::CatalogService::Service {
 class Ingest : public ingest::v1::IngestService::Service {
  public:
   explicit Ingest(FakeBackends* backends) : backends_(backends) {}
+  grpc::Status GetDataset(grpc::ServerContext*, const ingest::v1::GetDatasetRequest* request,
+                          ingest::v1::Dataset* response) override {
+    absl::Status found = backends_->CheckDataset(request->name());
+    if (!found.ok()) return rpc::ToGrpcStatus(found);
+    response->set_name(request->name());
+    return grpc::Status::OK;
+  }
   grpc::Status ListInstances(grpc::ServerContext*, const ingest::v1::ListInstancesRequest* request,
                              ingest::v1::ListInstancesResponse* response) override {
     Split split = Split::kAll;
