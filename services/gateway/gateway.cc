@@ -219,13 +219,23 @@ void Gateway::HandleApi(Request request, Respond respond) {
     respond(WithRoute(ErrorReply(status, request.request_id), route_label));
   };
 
+  // A wrong verb gets HTTP 405 with an Allow header that names the right one.
+  auto fail_not_post = [&](const std::string& message) {
+    Reply reply =
+        ErrorReply(MakeError(absl::StatusCode::kInvalidArgument, "METHOD_NOT_POST", message),
+                   request.request_id);
+    reply.status = 405;
+    reply.headers.emplace_back("Allow", "POST");
+    respond(WithRoute(std::move(reply), route_label));
+  };
+
   if (request.path == "/api/upload") {
     // Only a POST reaches the upload stream (IsUpload), so other methods get that fix
     // instead of "no method".
-    fail(MakeError(absl::StatusCode::kInvalidArgument, "METHOD_NOT_POST",
-                   absl::StrCat("send uploads as POST /api/upload?dataset=datasets/{id}&"
-                                "filename=NAME with the DICOM file as the body, not ",
-                                request.method)));
+    fail_not_post(
+        absl::StrCat("send uploads as POST /api/upload?dataset=datasets/{id}&"
+                     "filename=NAME with the DICOM file as the body, not ",
+                     request.method));
     return;
   }
   if (route == nullptr || descriptor == nullptr) {
@@ -236,9 +246,8 @@ void Gateway::HandleApi(Request request, Respond respond) {
     return;
   }
   if (request.method != "POST") {
-    fail(MakeError(
-        absl::StatusCode::kInvalidArgument, "METHOD_NOT_POST",
-        absl::StrCat("call ", method, " with POST and a JSON body, not ", request.method)));
+    fail_not_post(
+        absl::StrCat("call ", method, " with POST and a JSON body, not ", request.method));
     return;
   }
 

@@ -380,9 +380,24 @@ TEST_CASE("Gateway: upload with GET names POST") {
   request.headers = {{"Authorization", "Bearer " + deployment.tokens["alice"]}};
   Response response = connection.Send(request);
   INFO(response.status << " " << response.body);
-  CHECK(response.status == 400);
+  CHECK(response.status == 405);
+  CHECK(response.headers["allow"] == "POST");
   CHECK(absl::StrContains(response.body, "METHOD_NOT_POST"));
   CHECK(absl::StrContains(response.body, "POST /api/upload"));
+}
+
+TEST_CASE("Gateway: an API method called with GET gets 405 and names POST") {
+  Deployment& deployment = Shared();
+  Connection connection(deployment.main.port);
+  RequestSpec request;
+  request.target = "/api/ailab.catalog.v1.CatalogService/ListUseCases";
+  request.headers = {{"Authorization", "Bearer " + deployment.tokens["alice"]}};
+  Response response = connection.Send(request);
+  INFO(response.status << " " << response.body);
+  CHECK(response.status == 405);
+  CHECK(response.headers["allow"] == "POST");
+  CHECK(absl::StrContains(response.body, "METHOD_NOT_POST"));
+  CHECK(absl::StrContains(response.body, "with POST and a JSON body, not GET"));
 }
 
 TEST_CASE("Gateway: a very long name is a client error") {
