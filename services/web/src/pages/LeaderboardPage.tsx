@@ -132,6 +132,7 @@ function ChallengeView({ challenge, onChanged }: { challenge: Challenge; onChang
       }),
     [name, orderBy, showFinal, pageToken],
   );
+  const rankedCount = toCount(entries.data?.totalSize);
   const mine = useLoad(
     () =>
       userId
@@ -219,8 +220,8 @@ function ChallengeView({ challenge, onChanged }: { challenge: Challenge; onChang
       </div>
       <ErrorBanner error={entries.error} />
       <p className="muted">
-        {toCount(entries.data?.totalSize)} participants ranked. Equal scores share a rank; the earlier
-        submission comes first.
+        {rankedCount} {rankedCount === 1 ? 'participant' : 'participants'} ranked. Equal scores share
+        a rank; the earlier submission comes first.
       </p>
       <div className="table-wrap">
         <table className="table" data-testid="leaderboard">
