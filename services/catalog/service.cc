@@ -9,6 +9,7 @@
 #include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 #include "list_query.h"
 #include "names.h"
 #include "validation.h"
@@ -49,10 +50,11 @@ grpc::Status Finish(absl::string_view method, absl::string_view resource,
 }
 
 absl::Status CheckText(absl::string_view field, const std::string& value, size_t max) {
-  if (value.size() <= max) return absl::OkStatus();
+  const size_t length = CharacterCount(value);
+  if (length <= max) return absl::OkStatus();
   return InvalidArgument(
       "FIELD_TOO_LONG", field,
-      absl::StrCat(field, " has ", value.size(), " characters; shorten it to at most ", max),
+      absl::StrCat(field, " has ", length, " characters; shorten it to at most ", max),
       {{"field", field}});
 }
 

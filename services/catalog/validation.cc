@@ -30,11 +30,12 @@ absl::Status Missing(const std::string& field, absl::string_view fix) {
 }
 
 absl::Status CheckLength(const std::string& field, const std::string& value, size_t max) {
-  if (value.size() <= max) return absl::OkStatus();
+  const size_t length = CharacterCount(value);
+  if (length <= max) return absl::OkStatus();
   return InvalidArgument(
       "FIELD_TOO_LONG", field,
-      absl::StrCat(field, " has ", value.size(), " characters; shorten it to at most ", max),
-      {{"field", field}, {"length", absl::StrCat(value.size())}});
+      absl::StrCat(field, " has ", length, " characters; shorten it to at most ", max),
+      {{"field", field}, {"length", absl::StrCat(length)}});
 }
 
 bool IsBlank(const std::string& value) { return absl::StripAsciiWhitespace(value).empty(); }

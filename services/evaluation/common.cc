@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "ailab/rpc/identity.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 
 namespace ailab::evaluation {
 
@@ -75,12 +76,13 @@ std::string NewId(absl::string_view prefix) {
 }
 
 absl::Status CheckLength(const std::string& text, size_t max_length, absl::string_view field) {
-  if (text.size() <= max_length) return absl::OkStatus();
-  const std::string length = absl::StrCat(text.size());
-  return InvalidArgument("FIELD_TOO_LONG", field,
-                         absl::StrCat(field, " has ", text.size(), " characters; at most ",
-                                      max_length, " are allowed"),
-                         {{"length", length}});
+  const size_t count = CharacterCount(text);
+  if (count <= max_length) return absl::OkStatus();
+  const std::string length = absl::StrCat(count);
+  return InvalidArgument(
+      "FIELD_TOO_LONG", field,
+      absl::StrCat(field, " has ", count, " characters; at most ", max_length, " are allowed"),
+      {{"length", length}});
 }
 
 absl::Status ParallelFor(size_t count, int parallelism,

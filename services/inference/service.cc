@@ -14,6 +14,7 @@
 #include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
+#include "ailab/status/text.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/inference/images.h"
 
@@ -216,7 +217,7 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoPredict(const v1::Predict
   }
   if (request.file_name().size() > kMaxFileNameLength) {
     return InvalidArgument("FILE_NAME_TOO_LONG", "file_name",
-                           "file_name is longer than 255 characters");
+                           "file_name is longer than 255 bytes, the limit of most file systems");
   }
   if (!request.site().empty() && !IsSiteId(request.site())) {
     return InvalidArgument("INVALID_SITE", "site",
@@ -442,7 +443,7 @@ absl::StatusOr<v1::Prediction> InferenceServiceImpl::DoReviewPrediction(
   if (request.reviewer().empty()) {
     return InvalidArgument("MISSING_FIELD", "reviewer", "reviewer (a user id) is required");
   }
-  if (request.comment().size() > kMaxCommentLength) {
+  if (CharacterCount(request.comment()) > kMaxCommentLength) {
     return InvalidArgument("COMMENT_TOO_LONG", "comment",
                            "comment is longer than 2000 characters");
   }

@@ -59,15 +59,16 @@ grpc::Status Finish(const std::string& method, const absl::Status& status) {
 }
 
 absl::Status ValidateDataset(const v1::Dataset& dataset) {
-  if (dataset.display_name().empty() || dataset.display_name().size() > 200) {
+  if (dataset.display_name().empty() || CharacterCount(dataset.display_name()) > 200) {
     return InvalidArgument("INVALID_DISPLAY_NAME", "dataset.display_name",
                            "dataset.display_name is required and may have at most 200 characters");
   }
   AILAB_RETURN_IF_ERROR(CheckDisplayText("dataset.display_name", dataset.display_name()));
-  if (dataset.description().size() > 4000) {
-    return InvalidArgument("INVALID_DESCRIPTION", "dataset.description",
-                           absl::StrCat("dataset.description has ", dataset.description().size(),
-                                        " characters; at most 4000 are allowed"));
+  if (CharacterCount(dataset.description()) > 4000) {
+    return InvalidArgument(
+        "INVALID_DESCRIPTION", "dataset.description",
+        absl::StrCat("dataset.description has ", CharacterCount(dataset.description()),
+                     " characters; at most 4000 are allowed"));
   }
   const std::string& use_case = dataset.use_case();
   if (!use_case.empty() &&

@@ -97,11 +97,12 @@ absl::Status CheckResourceName(const std::string& value, absl::string_view colle
 }
 
 absl::Status CheckText(const std::string& value, absl::string_view field, size_t max_size) {
-  if (value.size() > max_size) {
+  const size_t length = CharacterCount(value);
+  if (length > max_size) {
     return InvalidArgument(
         "FIELD_TOO_LONG", field,
-        absl::StrCat(field, " has ", value.size(), " characters; at most ", max_size, " allowed"),
-        {{"field", field}, {"size", absl::StrCat(value.size())}});
+        absl::StrCat(field, " has ", length, " characters; at most ", max_size, " allowed"),
+        {{"field", field}, {"size", absl::StrCat(length)}});
   }
   return CheckDisplayText(field, value);
 }

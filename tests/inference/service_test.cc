@@ -466,6 +466,12 @@ TEST_CASE("ReviewPrediction: bad reviews rejected") {
              "reviewer");
   CheckError(review([](auto& r) { r.set_comment(std::string(2001, 'x')); }),
              absl::StatusCode::kInvalidArgument, "2000");
+  // The limit counts characters: 2000 accented letters are 4000 bytes of UTF-8.
+  std::string accented;
+  for (int i = 0; i < 2000; ++i) accented += "\xc3\xa9";
+  CHECK(review([&](auto& r) { r.set_comment(accented); }).ok());
+  CheckError(review([&](auto& r) { r.set_comment(accented + "x"); }),
+             absl::StatusCode::kInvalidArgument, "2000");
   CheckError(review([](auto& r) { r.set_name("predictions/none"); }), absl::StatusCode::kNotFound,
              "predictions/none");
   CheckError(review([](auto& r) { r.set_name("none"); }), absl::StatusCode::kInvalidArgument,

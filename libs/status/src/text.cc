@@ -55,4 +55,12 @@ absl::Status CheckDisplayText(absl::string_view field, absl::string_view value) 
   return absl::OkStatus();
 }
 
+size_t CharacterCount(absl::string_view value) {
+  size_t count = 0;
+  for (char c : value) {
+    if ((static_cast<uint8_t>(c) & 0xC0) != 0x80) ++count;
+  }
+  return count;
+}
+
 }  // namespace ailab

@@ -41,5 +41,14 @@ TEST_CASE("CheckDisplayText names the character and its position", "[text]") {
         "title has the control character U+001B at character 3; use printable text only");
 }
 
+TEST_CASE("CharacterCount counts code points, not bytes", "[text]") {
+  CHECK(CharacterCount("") == 0);
+  CHECK(CharacterCount("density") == 7);
+  CHECK(CharacterCount("Dichte d\xc3\xa9j\xc3\xa0") == 11);  // two 2-byte letters
+  CHECK(CharacterCount("\xe4\xb9\xb3\xe8\x85\xba") == 2);    // two 3-byte characters
+  CHECK(CharacterCount("\xf0\x9f\xa9\xbb x") == 3);          // a 4-byte character
+  CHECK(CharacterCount("\xc3") == 1);                        // a truncated sequence
+}
+
 }  // namespace
 }  // namespace ailab

@@ -16,4 +16,9 @@ namespace ailab {
 // strings are.
 absl::Status CheckDisplayText(absl::string_view field, absl::string_view value);
 
+// Returns the number of characters (Unicode code points) of UTF-8 `value`, the unit
+// of the length limits in error messages. In malformed UTF-8, each byte that is not a
+// continuation byte counts as one character.
+size_t CharacterCount(absl::string_view value);
+
 }  // namespace ailab
