@@ -655,6 +655,23 @@ Reply Gateway::Upload(const Request& request, const identity::Principal& caller,
   if (!stream_broken) send(std::move(pending), true);
   writer->WritesDone();
   grpc::Status status = writer->Finish();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::UNKNOWN ||
+      status.error_code() == grpc::StatusCode::INTERNAL) {
+    // The stream broke on the ingest side, and gRPC's message for a crash or restart
+    // ("Socket closed") does not help the user, so the error explains what to do.
+    log::Logger("gateway")->error(
+        "upload failed dataset={} bytes_read={} code={} error={} request_id={}", dataset, total,
+        static_cast<int>(status.error_code()), status.error_message(), request.request_id);
+    return fail(Unavailable(
+        "UPLOAD_INTERRUPTED",
+        absl::StrCat("the ingest service ended the upload after ", total, " bytes (",
+                     status.error_message(),
+                     "), so the file may not be stored; send it again, which is safe because "
+                     "an instance is stored once. If it fails again, give request id ",
+                     request.request_id, " to the administrator"),
+        {{"dataset", dataset}}));
+  }
   if (!status.ok()) {
     Reply reply = TextReply(HttpStatusFor(status.error_code()), "application/json",
                             ErrorJsonFromStatus(status, request.request_id), route);

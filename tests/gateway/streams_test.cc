@@ -54,6 +54,9 @@ class FakeIngest final : public ingest::v1::IngestService::Service {
       bytes += static_cast<int64_t>(chunk.data().size());
       if (chunk.last_chunk()) ++last_flags;
       last_was_final = chunk.last_chunk();
+      // What the gateway sees when the ingest service crashes mid-stream.
+      if (file_name == "crash.dcm")
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "Socket closed");
     }
     response->set_stored_count(1);
     return grpc::Status::OK;
@@ -180,6 +183,22 @@ TEST_CASE("Upload: body reaches UploadInstances in chunks") {
   CHECK(deployment.ingest.bytes == static_cast<int64_t>(body.size()));
   CHECK(deployment.ingest.last_flags == 1);
   CHECK(deployment.ingest.last_was_final);
+}
+
+TEST_CASE("Upload: an upload cut off by ingest asks to send the file again") {
+  StreamDeployment& deployment = Shared();
+  RequestSpec spec{"POST", "/api/upload?dataset=datasets/d1&filename=crash.dcm",
+                   std::string(1000, 'd'), "application/dicom"};
+  spec.headers.emplace_back("Authorization", "Bearer " + deployment.tokens["dora"]);
+  Response response = Fetch(deployment.port, spec);
+  INFO(response.status << " " << response.body);
+  CHECK(response.status == 503);
+  Json body = Json::parse(response.body);
+  CHECK(body["reason"] == "UPLOAD_INTERRUPTED");
+  const std::string message = body["message"];
+  CHECK(absl::StrContains(message, "Socket closed"));
+  CHECK(absl::StrContains(message, "send it again"));
+  CHECK(absl::StrContains(message, std::string(body["requestId"])));
 }
 
 TEST_CASE("Upload: wrong role and oversize are rejected") {
