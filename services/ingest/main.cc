@@ -23,9 +23,10 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "ailab/dicom/storage_scp.h"
 #include "ailab/blob/blob_store.h"
 #include "ailab/config/flags.h"
+#include "ailab/dicom/pixels.h"
+#include "ailab/dicom/storage_scp.h"
 #include "ailab/log/log.h"
 #include "ailab/pg/pg.h"
 #include "ailab/rpc/server.h"
@@ -381,6 +382,10 @@ int main(int argc, char** argv) {
   ailab::log::SetLevel(absl::GetFlag(FLAGS_log_level));
   ailab::SetErrorDomain("ingest.ailab");
 
+  // Preparing images is much of this process's work: keep their memory for the next.
+  if (!ailab::dicom::KeepImageMemoryInHeap()) {
+    ailab::log::Logger("ingest")->warn("glibc rejected the allocator settings for images");
+  }
   absl::Status status = Run();
   if (!status.ok()) {
     ailab::log::Logger("ingest")->error("ingest service failed reason={} error={}",

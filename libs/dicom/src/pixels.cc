@@ -3,6 +3,8 @@
 // C.7.6.3 (Image Pixel Module).
 #include "ailab/dicom/pixels.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -748,6 +750,14 @@ absl::StatusOr<PreparedArray> PrepareArrayFromDisplay(const DicomObject& object,
   AILAB_ASSIGN_OR_RETURN(result.array,
                          imaging::Array::FromFloat({options.size, options.size}, pixels));
   return result;
+}
+
+bool KeepImageMemoryInHeap() {
+  // Only more than 1 GiB free at the top of the heap goes back to the system.
+  constexpr int kTrimThreshold = 1 << 30;
+  const bool unmapped = mallopt(M_MMAP_MAX, 0) == 1;
+  const bool kept = mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+  return unmapped && kept;
 }
 
 }  // namespace ailab::dicom

@@ -1,8 +1,11 @@
 #include "ailab/dicom/pixels.h"
 
-#include <catch2/catch.hpp>
+#include <malloc.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "ailab/dicom/dicom.h"
@@ -223,6 +226,23 @@ TEST_CASE("ParseWindowPreset: names and explicit windows", "[dicom]") {
         absl::StatusCode::kInvalidArgument);
   CHECK(ailab::dicom::ParseWindowPreset("bright").status().code() ==
         absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("KeepImageMemoryInHeap: a mammogram-sized buffer comes from the heap", "[dicom]") {
+  REQUIRE(ailab::dicom::KeepImageMemoryInHeap());
+  // 64 MiB: more than the float32 frame of a 4664 x 3064 mammogram, and above the
+  // 32 MiB ceiling of glibc's threshold for mapping a block instead of using the heap.
+  constexpr size_t kBytes = 64u << 20;
+  struct mallinfo2 before = mallinfo2();
+  void* volatile block = std::malloc(kBytes);
+  REQUIRE(block != nullptr);
+  std::memset(block, 1, kBytes);
+  struct mallinfo2 during = mallinfo2();
+  std::free(block);
+  CHECK(during.hblkhd == before.hblkhd);
+  CHECK(during.uordblks >= before.uordblks + kBytes);
+  // Freed, it stays in the heap for the next image.
+  CHECK(mallinfo2().arena == during.arena);
 }
 
 }  // namespace

@@ -110,6 +110,11 @@ int main(int argc, char** argv) {
     }
   }
 
+  // As the ingest service does before it prepares images.
+  if (!ailab::dicom::KeepImageMemoryInHeap()) {
+    std::cerr << "bench_preparation: glibc rejected the allocator settings\n";
+  }
+
   int ok = 0;
   double total_seconds = 0, total_megapixels = 0;
   size_t total_png_bytes = 0;

@@ -137,4 +137,13 @@ absl::StatusOr<PreparedArray> PrepareArrayFromDisplay(const DicomObject& object,
 // Converts a display image (values 0..1) to 8 bits.
 Display8 ToDisplay8(const std::vector<float>& display, int rows, int columns);
 
+// Makes glibc keep freed memory in the heap for reuse, for a process that prepares
+// images (the ingest service, the preparation benchmark). By default glibc maps each
+// allocation above an adaptive threshold (128 KiB to 32 MiB) and unmaps it when freed,
+// so each image faults in its decoded and rendered buffers again. Afterwards no
+// allocation is mapped and up to 1 GiB of free memory stays in the heap, so resident
+// memory stays near its peak. Process-wide and permanent. Returns false when glibc
+// rejects a setting.
+bool KeepImageMemoryInHeap();
+
 }  // namespace ailab::dicom
