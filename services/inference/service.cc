@@ -518,7 +518,11 @@ grpc::Status InferenceServiceImpl::ReviewPrediction(grpc::ServerContext* context
   const bool may_replace_others =
       caller->identity ? caller->identity->HasRole(rpc::kRoleAdministrator) : caller->internal;
   absl::StatusOr<v1::Prediction> prediction = DoReviewPrediction(*request, may_replace_others);
-  if (!prediction.ok()) return rpc::ToGrpcStatus(prediction.status());
+  if (!prediction.ok()) {
+    Log()->info("prediction review rejected name={} reason={}", request->name(),
+                GetErrorReason(prediction.status()));
+    return rpc::ToGrpcStatus(prediction.status());
+  }
   Log()->info("prediction reviewed name={} state={}", request->name(),
               v1::Review::State_Name(request->state()));
   *response = *std::move(prediction);

@@ -382,7 +382,7 @@ int main(int argc, char** argv) {
   ailab::log::SetLevel(absl::GetFlag(FLAGS_log_level));
   ailab::SetErrorDomain("ingest.ailab");
 
-  // Preparing images is much of this process's work: keep their memory for the next.
+  // Preparing images is much of this process's work, so their buffers stay in the heap.
   if (!ailab::dicom::KeepImageMemoryInHeap()) {
     ailab::log::Logger("ingest")->warn("glibc rejected the allocator settings for images");
   }

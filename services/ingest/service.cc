@@ -64,11 +64,10 @@ absl::Status ValidateDataset(const v1::Dataset& dataset) {
                            "dataset.display_name is required and may have at most 200 characters");
   }
   AILAB_RETURN_IF_ERROR(CheckDisplayText("dataset.display_name", dataset.display_name()));
-  if (CharacterCount(dataset.description()) > 4000) {
+  if (const size_t length = CharacterCount(dataset.description()); length > 4000) {
     return InvalidArgument(
         "INVALID_DESCRIPTION", "dataset.description",
-        absl::StrCat("dataset.description has ", CharacterCount(dataset.description()),
-                     " characters; at most 4000 are allowed"));
+        absl::StrCat("dataset.description has ", length, " characters; at most 4000 are allowed"));
   }
   const std::string& use_case = dataset.use_case();
   if (!use_case.empty() &&

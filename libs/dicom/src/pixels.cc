@@ -755,9 +755,9 @@ absl::StatusOr<PreparedArray> PrepareArrayFromDisplay(const DicomObject& object,
 bool KeepImageMemoryInHeap() {
   // Only more than 1 GiB free at the top of the heap goes back to the system.
   constexpr int kTrimThreshold = 1 << 30;
-  const bool unmapped = mallopt(M_MMAP_MAX, 0) == 1;
-  const bool kept = mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
-  return unmapped && kept;
+  const bool mmap_disabled = mallopt(M_MMAP_MAX, 0) == 1;
+  const bool trim_threshold_set = mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+  return mmap_disabled && trim_threshold_set;
 }
 
 }  // namespace ailab::dicom

@@ -228,7 +228,7 @@ TEST_CASE("ParseWindowPreset: names and explicit windows", "[dicom]") {
         absl::StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("KeepImageMemoryInHeap: a mammogram-sized buffer comes from the heap", "[dicom]") {
+TEST_CASE("KeepImageMemoryInHeap: large buffers stay in heap", "[dicom]") {
   REQUIRE(ailab::dicom::KeepImageMemoryInHeap());
   // 64 MiB: more than the float32 frame of a 4664 x 3064 mammogram, and above the
   // 32 MiB ceiling of glibc's threshold for mapping a block instead of using the heap.

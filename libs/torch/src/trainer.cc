@@ -51,8 +51,7 @@ double SecondsSince(Clock::time_point start) {
 
 // Maximum number of training images whose batch statistics replace the batch
 // normalisation running statistics after each epoch. In the quality test, 128 gave the
-// validation losses of 512 at a quarter of the cost; 64 began to drift
-// (docs/bench/training.md).
+// validation losses of 512 at a quarter of the cost, while 64 began to drift.
 constexpr int64_t kMaxRecalibrationImages = 128;
 
 // The parts of the options that fix the tensors a checkpoint holds.
@@ -297,9 +296,9 @@ absl::StatusOr<std::optional<double>> TrainingRun::TrainEpoch() {
 // running variance was still 0.29 while its batches had about 0.006, so in evaluation
 // mode the model predicted one class for every validation image. Averaging each
 // layer's batch statistics over a fixed share of the training set, with the current
-// weights, makes evaluation mode see what training mode saw. The statistics that the
-// epoch's own steps compute cost nothing but come from weights that changed after each
-// step: with them the quality test's validation loss jumped between 1.0 and 3.4.
+// weights, makes evaluation mode see what training mode saw. Reusing the statistics of
+// the epoch's own steps costs nothing, but those come from weights that changed after
+// each step, and the quality test's validation loss then jumped between 1.0 and 3.4.
 bool TrainingRun::RecalibrateBatchNorm() {
   std::vector<at::Tensor> statistics;
   for (const auto& item : model_.named_buffers(/*recurse=*/true)) {
@@ -533,9 +532,9 @@ bool KeepTrainingMemoryInHeap() {
   constexpr int kMmapThreshold = 32 * 1024 * 1024;
   // Only more than 1 GiB free at the top of the heap goes back to the system.
   constexpr int kTrimThreshold = 1 << 30;
-  bool mapped = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1;
-  bool trimmed = mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
-  return mapped && trimmed;
+  const bool mmap_threshold_set = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1;
+  const bool trim_threshold_set = mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+  return mmap_threshold_set && trim_threshold_set;
 }
 
 absl::StatusOr<TrainingResult> Train(const TrainingOptions& options,

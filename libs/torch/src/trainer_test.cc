@@ -397,7 +397,7 @@ TEST_CASE("Train: bad inputs are rejected") {
   CHECK(GetErrorReason(wrong_size.status()) == "ARRAY_SHAPE_MISMATCH");
 }
 
-TEST_CASE("KeepTrainingMemoryInHeap: large tensors come from the heap") {
+TEST_CASE("KeepTrainingMemoryInHeap: large tensors stay in heap") {
   REQUIRE(KeepTrainingMemoryInHeap());
   // 30 MiB, more than glibc's adaptive threshold reaches in these tests and below the
   // 32 MiB ceiling, stays out of glibc's mappings (hblkhd) and comes from the heap.
