@@ -54,7 +54,7 @@ class FakeIngest final : public ingest::v1::IngestService::Service {
       bytes += static_cast<int64_t>(chunk.data().size());
       if (chunk.last_chunk()) ++last_flags;
       last_was_final = chunk.last_chunk();
-      // What the gateway sees when the ingest service crashes mid-stream.
+      // The status the gateway gets when the ingest service crashes mid-stream.
       if (file_name == "crash.dcm")
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "Socket closed");
     }
