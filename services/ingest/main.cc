@@ -355,7 +355,16 @@ absl::Status Run() {
     AILAB_ASSIGN_OR_RETURN(scp, StartStorageScp(dicom_routes, store, ingester));
   }
 
-  ailab::ingest::IngestServiceImpl service(store, ingester, workers, max_file_bytes);
+  // The evaluation service names the datasets that open challenges score on, which
+  // may not be deleted. An empty address turns that check off.
+  std::unique_ptr<ailab::ingest::ChallengeDirectory> challenges;
+  if (const std::string address = absl::GetFlag(FLAGS_evaluation_address); !address.empty()) {
+    challenges = ailab::ingest::MakeEvaluationChallengeDirectory(address);
+  } else {
+    logger->warn("no --evaluation_address, so datasets of open challenges may be deleted");
+  }
+  ailab::ingest::IngestServiceImpl service(store, ingester, workers, max_file_bytes,
+                                           challenges.get());
   ailab::rpc::ServerConfig config;
   config.name = "ingest";
   config.listen = ailab::config::ListenAddress(absl::GetFlag(FLAGS_ingest_address));

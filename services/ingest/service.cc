@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "ailab/dicom/pixels.h"
 #include "ailab/imaging/npy.h"
 #include "ailab/log/log.h"
@@ -191,6 +192,20 @@ grpc::Status IngestServiceImpl::DeleteDataset(grpc::ServerContext* context,
   if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->name(), "name"));
+    if (challenges_ != nullptr) {
+      // A challenge that is not closed scores on its datasets until it closes.
+      const std::string name = DatasetName(id);
+      AILAB_ASSIGN_OR_RETURN(std::vector<std::string> scoring,
+                             challenges_->ChallengesScoring(name));
+      if (!scoring.empty()) {
+        return FailedPrecondition(
+            "DATASET_IN_CHALLENGE",
+            absl::StrCat("dataset \"", name, "\" is scored by ", absl::StrJoin(scoring, ", "),
+                         ", which is not closed; close the challenge first, then delete the "
+                         "dataset"),
+            {{"dataset", name}, {"challenge", scoring.front()}});
+      }
+    }
     AILAB_ASSIGN_OR_RETURN(int64_t deleted, store_.DeleteDataset(id));
     response->set_deleted_instances(deleted);
     log::Logger("ingest")->info("dataset deleted name={} instances={}", request->name(), deleted);

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
+#include "challenges.h"
 #include "ingest_file.h"
 #include "preparation.h"
 #include "store.h"
@@ -16,10 +17,15 @@ namespace ailab::ingest {
 
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
-  // `max_file_bytes` bounds each uploaded file. Arguments must outlive the service.
+  // `max_file_bytes` bounds each uploaded file. `challenges`, when not null, is asked
+  // before a dataset is deleted. Arguments must outlive the service.
   IngestServiceImpl(IngestStore& store, FileIngester& ingester, PreparationWorkers& workers,
-                    int64_t max_file_bytes)
-      : store_(store), ingester_(ingester), workers_(workers), max_file_bytes_(max_file_bytes) {}
+                    int64_t max_file_bytes, ChallengeDirectory* challenges)
+      : store_(store),
+        ingester_(ingester),
+        workers_(workers),
+        max_file_bytes_(max_file_bytes),
+        challenges_(challenges) {}
 
   grpc::Status CreateDataset(grpc::ServerContext* context, const v1::CreateDatasetRequest* request,
                              v1::Dataset* response) override;
@@ -60,6 +66,7 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   FileIngester& ingester_;
   PreparationWorkers& workers_;
   const int64_t max_file_bytes_;
+  ChallengeDirectory* const challenges_;
 };
 
 }  // namespace ailab::ingest

@@ -18,7 +18,7 @@ import deploylib
 # which its binary does (services/evaluation/main.cc).
 PEERS = {
     "catalog": [],
-    "ingest": [],
+    "ingest": ["evaluation"],
     "annotation": ["catalog", "ingest"],
     "training": ["annotation", "ingest", "evaluation"],
     "inference": ["training", "ingest", "catalog"],

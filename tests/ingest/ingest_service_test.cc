@@ -1,12 +1,11 @@
 // Tests of the ingest service as a real process: the ailab-ingest binary runs on a
 // scratch PostgreSQL database and a temporary blob store, and receives the real DICOM
 // files of the shared test data over gRPC.
-#include <catch2/catch.hpp>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +21,7 @@
 #include "ailab/blob/blob_store.h"
 #include "ailab/dicom/dicom.h"
 #include "ailab/dicom/storage_scu.h"
+#include "ailab/evaluation/v1/evaluation.grpc.pb.h"
 #include "ailab/imaging/npy.h"
 #include "ailab/imaging/png.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
@@ -29,6 +29,8 @@
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "fixtures.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 
 namespace {
 
@@ -74,9 +76,11 @@ std::vector<TestFile> SharedFiles() {
 class Ingest {
  public:
   explicit Ingest(std::vector<std::string> extra_args = {}) {
-    std::vector<std::string> args = {"--database_url=" + database_.url(),
-                                     "--blob_root=" + blobs_.path(),
-                                     absl::StrCat("--deid_key=", kKey), "--log_level=debug"};
+    // No evaluation service by default: tests that need one name a fake later on the
+    // command line, and the last value of a flag wins.
+    std::vector<std::string> args = {
+        "--database_url=" + database_.url(), "--blob_root=" + blobs_.path(),
+        absl::StrCat("--deid_key=", kKey), "--log_level=debug", "--evaluation_address="};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     auto started = ailab::testing::ServiceProcess::Start("ailab-ingest", args);
     if (!started.ok()) FAIL("ailab-ingest did not start: " << started.status().message());
@@ -705,6 +709,107 @@ uint16_t FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   close(fd);
   return ntohs(address.sin_port);
+}
+
+// An evaluation service that answers ListChallenges with a fixed list, on loopback.
+class FakeEvaluation final : public ailab::evaluation::v1::EvaluationService::Service {
+ public:
+  explicit FakeEvaluation(std::vector<ailab::evaluation::v1::Challenge> challenges)
+      : challenges_(std::move(challenges)) {
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(this);
+    server_ = builder.BuildAndStart();
+    address_ = absl::StrCat("127.0.0.1:", port);
+  }
+  ~FakeEvaluation() override { server_->Shutdown(); }
+
+  const std::string& address() const { return address_; }
+
+  grpc::Status ListChallenges(grpc::ServerContext*,
+                              const ailab::evaluation::v1::ListChallengesRequest*,
+                              ailab::evaluation::v1::ListChallengesResponse* response) override {
+    for (const auto& challenge : challenges_) *response->add_challenges() = challenge;
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::vector<ailab::evaluation::v1::Challenge> challenges_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+};
+
+ailab::evaluation::v1::Challenge MakeChallenge(const std::string& name, const std::string& test,
+                                               const std::string& final_dataset, bool closed) {
+  ailab::evaluation::v1::Challenge challenge;
+  challenge.set_name(name);
+  challenge.set_test_dataset(test);
+  challenge.set_final_dataset(final_dataset);
+  challenge.set_state(closed ? ailab::evaluation::v1::Challenge::CLOSED
+                             : ailab::evaluation::v1::Challenge::OPEN);
+  return challenge;
+}
+
+TEST_CASE("IngestService: datasets of open challenges cannot be deleted", "[ingest]") {
+  FakeEvaluation evaluation(
+      {MakeChallenge("challenges/open", "datasets/scored", "datasets/hidden", false),
+       MakeChallenge("challenges/done", "datasets/old", "datasets/old-final", true)});
+  Ingest ingest({"--evaluation_address=" + evaluation.address()});
+  for (const char* id : {"scored", "hidden", "old", "free"}) ingest.CreateDataset(id);
+
+  auto remove = [&](const std::string& name) {
+    grpc::ClientContext context;
+    v1::DeleteDatasetRequest request;
+    request.set_name(name);
+    v1::DeleteDatasetResponse response;
+    return ingest.stub().DeleteDataset(&context, request, &response);
+  };
+  auto exists = [&](const std::string& name) {
+    grpc::ClientContext context;
+    v1::GetDatasetRequest request;
+    request.set_name(name);
+    v1::Dataset dataset;
+    return ingest.stub().GetDataset(&context, request, &dataset).ok();
+  };
+
+  // The test and the hidden final dataset of the open challenge stay.
+  for (const char* name : {"datasets/scored", "datasets/hidden"}) {
+    INFO(name);
+    grpc::Status status = remove(name);
+    CheckCode(status, grpc::StatusCode::FAILED_PRECONDITION, "DATASET_IN_CHALLENGE");
+    CHECK(absl::StrContains(status.error_message(), "challenges/open"));
+    CHECK(absl::StrContains(status.error_message(), "close the challenge first"));
+    CHECK(exists(name));
+  }
+  // Datasets of closed challenges, and of none, can go.
+  CHECK(remove("datasets/old").ok());
+  CHECK(remove("datasets/free").ok());
+  CHECK_FALSE(exists("datasets/old"));
+  CHECK_FALSE(exists("datasets/free"));
+}
+
+TEST_CASE("IngestService: no deletion while the evaluation service is unreachable", "[ingest]") {
+  // A port that nothing listens on: the check fails closed and the dataset stays.
+  uint16_t port;
+  {
+    FakeEvaluation gone({});
+    port = static_cast<uint16_t>(std::stoi(gone.address().substr(gone.address().rfind(':') + 1)));
+  }
+  Ingest ingest({absl::StrCat("--evaluation_address=127.0.0.1:", port)});
+  ingest.CreateDataset("kept");
+  grpc::ClientContext context;
+  v1::DeleteDatasetRequest request;
+  request.set_name("datasets/kept");
+  v1::DeleteDatasetResponse response;
+  grpc::Status status = ingest.stub().DeleteDataset(&context, request, &response);
+  CheckCode(status, grpc::StatusCode::UNAVAILABLE, "CHALLENGES_UNAVAILABLE");
+  CHECK(absl::StrContains(status.error_message(), "--evaluation_address"));
+  grpc::ClientContext get_context;
+  v1::GetDatasetRequest get;
+  get.set_name("datasets/kept");
+  v1::Dataset dataset;
+  CHECK(ingest.stub().GetDataset(&get_context, get, &dataset).ok());
 }
 
 TEST_CASE("IngestService: calls without the token are rejected", "[ingest]") {

@@ -54,7 +54,7 @@ tests/deploy checks them against the architecture.
 */}}
 {{- define "ailab.topology" -}}
 catalog: {database: true, redis: false, blobs: false, peers: []}
-ingest: {database: true, redis: false, blobs: true, peers: []}
+ingest: {database: true, redis: false, blobs: true, peers: [evaluation]}
 annotation: {database: true, redis: false, blobs: false, peers: [catalog, ingest]}
 training: {database: true, redis: true, blobs: true, peers: [annotation, ingest, evaluation]}
 inference: {database: true, redis: false, blobs: true, peers: [training, ingest, catalog]}
