@@ -63,28 +63,30 @@ void ResizeInto(absl::Span<const float> image, int height, int width, int out_he
   std::vector<Taps> column_taps = ComputeTaps(width, out_width);
   std::vector<Taps> row_taps = ComputeTaps(height, out_height);
 
-  // Horizontal pass: height x out_width.
-  std::vector<float> horizontal(static_cast<size_t>(height) * out_width);
-  for (int y = 0; y < height; ++y) {
-    const float* row = image.data() + static_cast<size_t>(y) * width;
-    float* dst = horizontal.data() + static_cast<size_t>(y) * out_width;
+  // Vertical pass first: out_height x width. Its inner loop runs along whole source
+  // rows, so the compiler turns it into vector instructions. The horizontal pass, whose
+  // inner loop is a sum that the compiler may not reorder, then runs over the output's
+  // rows only.
+  std::vector<float> vertical(static_cast<size_t>(out_height) * width, 0.0f);
+  for (int y = 0; y < out_height; ++y) {
+    const Taps& t = row_taps[y];
+    float* dst = vertical.data() + static_cast<size_t>(y) * width;
+    for (size_t k = 0; k < t.weights.size(); ++k) {
+      const float* src = image.data() + static_cast<size_t>(t.first + k) * width;
+      const float w = t.weights[k];
+      for (int x = 0; x < width; ++x) dst[x] += w * src[x];
+    }
+  }
+
+  // Horizontal pass into the output.
+  for (int y = 0; y < out_height; ++y) {
+    const float* row = vertical.data() + static_cast<size_t>(y) * width;
+    float* dst = out + static_cast<size_t>(y0 + y) * stride + x0;
     for (int x = 0; x < out_width; ++x) {
       const Taps& t = column_taps[x];
       float sum = 0;
       for (size_t k = 0; k < t.weights.size(); ++k) sum += t.weights[k] * row[t.first + k];
       dst[x] = sum;
-    }
-  }
-
-  // Vertical pass into the output.
-  for (int y = 0; y < out_height; ++y) {
-    const Taps& t = row_taps[y];
-    float* dst = out + static_cast<size_t>(y0 + y) * stride + x0;
-    for (int x = 0; x < out_width; ++x) dst[x] = 0;
-    for (size_t k = 0; k < t.weights.size(); ++k) {
-      const float* src = horizontal.data() + static_cast<size_t>(t.first + k) * out_width;
-      float w = t.weights[k];
-      for (int x = 0; x < out_width; ++x) dst[x] += w * src[x];
     }
   }
 }
