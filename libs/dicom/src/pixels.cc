@@ -17,6 +17,7 @@
 #include "ailab/status/status.h"
 #include "dcmtk/dcmdata/dcpixel.h"
 #include "dcmtk/dcmdata/dcpixseq.h"
+#include "display_kernels.h"
 #include "internal.h"
 
 namespace ailab::dicom {
@@ -434,14 +435,18 @@ int WindowCount(DcmItem* item) {
 }
 
 // Maps `values` through the VOI LUT Function `function` (PS3.3 C.11.2.1.2) with the
-// window `center` and `width` to 0..1 in `out`. The function is chosen once per frame,
-// not per pixel, since this loop runs over every pixel of the image.
+// window `center` and `width` to 0..1 in `out`, and inverts the result when `invert`.
+// The function is chosen once per frame, not per pixel, since this loop runs over every
+// pixel of the image.
 void ApplyWindow(const std::vector<float>& values, double center, double width,
-                 const std::string& function, std::vector<float>& out) {
+                 const std::string& function, bool invert, std::vector<float>& out) {
   const size_t n = values.size();
   if (function == "SIGMOID") {
     for (size_t i = 0; i < n; ++i) {
       out[i] = static_cast<float>(1.0 / (1.0 + std::exp(-4.0 * (values[i] - center) / width)));
+    }
+    if (invert) {
+      for (float& v : out) v = 1.0f - v;
     }
     return;
   }
@@ -458,15 +463,13 @@ void ApplyWindow(const std::vector<float>& values, double center, double width,
   }
   if (scale == 0.0) {
     // A window of width 1 is a threshold.
-    for (size_t i = 0; i < n; ++i) out[i] = values[i] <= low ? 0.0f : 1.0f;
+    const float below = invert ? 1.0f : 0.0f;
+    for (size_t i = 0; i < n; ++i) out[i] = values[i] <= low ? below : 1.0f - below;
     return;
   }
   // The linear part is 0 at `low` and 1 at the window's upper end, so clamping it gives
-  // the standard's three cases; without branches the loop vectorises.
-  for (size_t i = 0; i < n; ++i) {
-    double y = (static_cast<double>(values[i]) - offset) * scale + 0.5;
-    out[i] = static_cast<float>(y < 0.0 ? 0.0 : (y > 1.0 ? 1.0 : y));
-  }
+  // the standard's three cases.
+  internal::WindowLinear(values.data(), out.data(), n, offset, scale, invert);
 }
 
 }  // namespace
@@ -569,9 +572,7 @@ absl::StatusOr<DecodedFrame> DecodeFrame(const DicomObject& object, int frame) {
     }
   }
 
-  auto [min_it, max_it] = std::minmax_element(out.values.begin(), out.values.end());
-  out.min_value = *min_it;
-  out.max_value = *max_it;
+  internal::MinMax(out.values.data(), out.values.size(), &out.min_value, &out.max_value);
   return out;
 }
 
@@ -600,6 +601,17 @@ absl::StatusOr<std::vector<float>> ToDisplay(const DicomObject& object, const De
     }
   }
 
+  // MONOCHROME1 displays low values as white, and so does MONOCHROME2 with a
+  // Presentation LUT Shape of INVERSE. For MONOCHROME1, INVERSE only restates that
+  // polarity (the DX and MG IODs require it), so it must not invert a second time.
+  bool invert = frame.inverted;
+  if (!frame.inverted && !frame.from_color &&
+      absl::AsciiStrToUpper(GetString(dataset, DCM_PresentationLUTShape)) == "INVERSE") {
+    invert = true;
+  }
+  // Whether the branch below has inverted the values itself.
+  bool inverted = false;
+
   if (choice == WindowSource::kFileWindow || choice == WindowSource::kExplicit) {
     double center = options.center, width = options.width;
     std::string function = "LINEAR";
@@ -622,7 +634,8 @@ absl::StatusOr<std::vector<float>> ToDisplay(const DicomObject& object, const De
                                           " is invalid; it must be at least 1"),
                              {{"file", source}});
     }
-    ApplyWindow(frame.values, center, width, function, out);
+    ApplyWindow(frame.values, center, width, function, invert, out);
+    inverted = true;
   } else if (choice == WindowSource::kVoiLut) {
     if (voi_lut_item == nullptr) {
       return FailedPrecondition("NO_VOI_LUT",
@@ -649,15 +662,7 @@ absl::StatusOr<std::vector<float>> ToDisplay(const DicomObject& object, const De
     }
   }
 
-  // MONOCHROME1 displays low values as white, and so does MONOCHROME2 with a
-  // Presentation LUT Shape of INVERSE. For MONOCHROME1, INVERSE only restates that
-  // polarity (the DX and MG IODs require it), so it must not invert a second time.
-  bool invert = frame.inverted;
-  if (!frame.inverted && !frame.from_color &&
-      absl::AsciiStrToUpper(GetString(dataset, DCM_PresentationLUTShape)) == "INVERSE") {
-    invert = true;
-  }
-  if (invert) {
+  if (invert && !inverted) {
     for (float& v : out) v = 1.0f - v;
   }
   return out;
@@ -668,17 +673,7 @@ Display8 ToDisplay8(const std::vector<float>& display, int rows, int columns) {
   out.rows = rows;
   out.columns = columns;
   out.pixels.resize(display.size());
-  // Rounds half up; the values are never negative after the clamp.
-  // Local pointers and count: a store through uint8_t may alias anything, so with the
-  // vectors' members the compiler would reload them on every pixel and not vectorise.
-  const float* in = display.data();
-  uint8_t* pixels = out.pixels.data();
-  const size_t n = display.size();
-  for (size_t i = 0; i < n; ++i) {
-    float v = in[i];
-    v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
-    pixels[i] = static_cast<uint8_t>(static_cast<int32_t>(v * 255.0f + 0.5f));
-  }
+  internal::ToEightBit(display.data(), out.pixels.data(), display.size());
   return out;
 }
 
