@@ -90,7 +90,7 @@ absl::StatusOr<std::string> WriteWithDcmtk(DcmFileFormat& file, E_TransferSyntax
 // True for the JPEG 2000 and HTJ2K transfer syntaxes, which OpenJPEG decodes.
 bool IsJpeg2000(absl::string_view transfer_syntax_uid);
 
-// Decodes one JPEG 2000 (or HTJ2K) code stream or JP2 file into 32-bit samples,
+// Decodes one JPEG 2000 (or HTJ2K) code stream or JP2 file into float samples,
 // interleaved when there are several components.
 struct Jpeg2000Image {
   int width = 0;
@@ -98,7 +98,8 @@ struct Jpeg2000Image {
   int components = 0;
   int precision = 0;
   bool is_signed = false;
-  std::vector<int32_t> samples;
+  // Samples interleaved by pixel, as float: exact for the up to 16 bits of DICOM data.
+  std::vector<float> samples;
 };
 absl::StatusOr<Jpeg2000Image> DecodeJpeg2000(absl::string_view code_stream,
                                              absl::string_view source, int64_t max_bytes);
