@@ -666,13 +666,18 @@ Reply Gateway::Upload(const Request& request, const identity::Principal& caller,
     return fail(Unavailable(
         "UPLOAD_INTERRUPTED",
         absl::StrCat("the ingest service ended the upload after ", total, " bytes (",
-                     status.error_message(),
+                     PublicErrorMessage(status),
                      "), so the file may not be stored; send it again, which is safe because "
                      "an instance is stored once. If it fails again, give request id ",
                      request.request_id, " to the administrator"),
         {{"dataset", dataset}}));
   }
   if (!status.ok()) {
+    if (PublicErrorMessage(status) != status.error_message()) {
+      log::Logger("gateway")->warn("upload failed dataset={} code={} error={} request_id={}",
+                                   dataset, CodeName(status.error_code()), status.error_message(),
+                                   request.request_id);
+    }
     Reply reply = TextReply(HttpStatusFor(status.error_code()), "application/json",
                             ErrorJsonFromStatus(status, request.request_id), route);
     Audit(request, kUploadMethod, caller.user_id, dataset, reply.status);
@@ -729,6 +734,11 @@ std::optional<Reply> Gateway::Watch(
   if (!reader->Read(&job)) {
     grpc::Status status = reader->Finish();
     forget();
+    if (PublicErrorMessage(status) != status.error_message()) {
+      log::Logger("gateway")->warn(
+          "watch failed job=trainingJobs/{} code={} error={} request_id={}", id,
+          CodeName(status.error_code()), status.error_message(), request.request_id);
+    }
     Reply reply =
         TextReply(status.ok() ? 404 : HttpStatusFor(status.error_code()), "application/json",
                   ErrorJsonFromStatus(status, request.request_id), route);

@@ -327,9 +327,22 @@ std::string ErrorJson(grpc::StatusCode code, absl::string_view message, absl::st
                       "}");
 }
 
+std::string PublicErrorMessage(const grpc::Status& status) {
+  const std::string reason = GetErrorReason(rpc::FromGrpcStatus(status));
+  if (absl::StartsWith(reason, "DATABASE_")) {
+    return "the service cannot reach its database at the moment; try again shortly, and if "
+           "the error goes on, give the request id to the operator";
+  }
+  if (status.error_code() == grpc::StatusCode::INTERNAL) {
+    return "the service failed with an internal error; give the request id to the operator, "
+           "who can find the details in the gateway's log";
+  }
+  return status.error_message();
+}
+
 std::string ErrorJsonFromStatus(const grpc::Status& status, absl::string_view request_id) {
   absl::Status converted = rpc::FromGrpcStatus(status);
-  return ErrorJson(status.error_code(), status.error_message(), GetErrorReason(converted),
+  return ErrorJson(status.error_code(), PublicErrorMessage(status), GetErrorReason(converted),
                    request_id);
 }
 

@@ -60,8 +60,15 @@ std::string JsonQuote(absl::string_view text);
 std::string ErrorJson(grpc::StatusCode code, absl::string_view message, absl::string_view reason,
                       absl::string_view request_id);
 
-// The error body for a status received from a service; the reason comes from the
-// google.rpc.ErrorInfo in its binary details, when there is one.
+// Returns the message of a service's status that a browser may see. Database errors
+// (reasons DATABASE_*) and INTERNAL errors describe the platform's inside, such as the
+// database's host name, and the user cannot act on them. They get a general message
+// instead, and the gateway logs the original with the request id.
+std::string PublicErrorMessage(const grpc::Status& status);
+
+// Builds the error body for a status received from a service, with
+// PublicErrorMessage(). The reason comes from the google.rpc.ErrorInfo in the status's
+// binary details, when there is one.
 std::string ErrorJsonFromStatus(const grpc::Status& status, absl::string_view request_id);
 
 // True for a client-sent request id worth echoing: 1 to 128 characters of letters,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
+#include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "catch2/catch.hpp"
 #include "fixtures.h"
@@ -312,6 +313,31 @@ TEST_CASE("ErrorJson: contract fields, escaped") {
   CHECK(ErrorJsonFromStatus(status, "r2") ==
         "{\"code\":\"PERMISSION_DENIED\",\"message\":\"denied\",\"reason\":\"\","
         "\"requestId\":\"r2\"}");
+}
+
+TEST_CASE("ErrorJsonFromStatus: database and internal errors hidden") {
+  // A service's status while PostgreSQL is down names the database's host.
+  grpc::Status database = ailab::rpc::ToGrpcStatus(ailab::Unavailable(
+      "DATABASE_CONNECT_FAILED",
+      "could not connect to PostgreSQL at postgresql://ailab@db.hospital.example:5432/ailab"));
+  std::string body = ErrorJsonFromStatus(database, "r3");
+  CHECK_FALSE(absl::StrContains(body, "db.hospital.example"));
+  CHECK(absl::StrContains(body, "\"code\":\"UNAVAILABLE\""));
+  CHECK(absl::StrContains(body, "\"reason\":\"DATABASE_CONNECT_FAILED\""));
+  CHECK(absl::StrContains(body, "cannot reach its database"));
+  CHECK(absl::StrContains(body, "\"requestId\":\"r3\""));
+
+  grpc::Status internal = ailab::rpc::ToGrpcStatus(ailab::Internal(
+      "DATABASE_ERROR", "database statement failed: relation \"jobs\" does not exist"));
+  CHECK_FALSE(absl::StrContains(ErrorJsonFromStatus(internal, "r4"), "relation"));
+  grpc::Status bug(grpc::StatusCode::INTERNAL, "std::bad_alloc in worker 3");
+  CHECK_FALSE(absl::StrContains(ErrorJsonFromStatus(bug, "r5"), "bad_alloc"));
+  CHECK(absl::StrContains(ErrorJsonFromStatus(bug, "r5"), "internal error"));
+
+  // Other errors keep the service's message, which names the value and the fix.
+  grpc::Status invalid = ailab::rpc::ToGrpcStatus(
+      ailab::InvalidArgument("INVALID_NAME", "name", "name \"x\" is invalid; use useCases/ID"));
+  CHECK(PublicErrorMessage(invalid) == "name \"x\" is invalid; use useCases/ID");
 }
 
 TEST_CASE("IsSaneRequestId: accepts ids, rejects junk") {
