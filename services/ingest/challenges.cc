@@ -20,8 +20,8 @@ class EvaluationChallengeDirectory : public ChallengeDirectory {
   explicit EvaluationChallengeDirectory(const std::string& address)
       : address_(address), stub_(evaluation::EvaluationService::NewStub(rpc::Connect(address))) {}
 
-  absl::StatusOr<std::vector<std::string>> ChallengesScoring(const std::string& dataset) override {
-    std::vector<std::string> scoring;
+  absl::StatusOr<std::vector<OpenChallenge>> ListOpenChallenges() override {
+    std::vector<OpenChallenge> open;
     std::string page_token;
     do {
       evaluation::ListChallengesRequest request;
@@ -34,22 +34,21 @@ class EvaluationChallengeDirectory : public ChallengeDirectory {
       rpc::AddInternalToken(context);
       grpc::Status status = stub_->ListChallenges(&context, request, &response);
       if (!status.ok()) {
-        return Unavailable(
-            "CHALLENGES_UNAVAILABLE",
-            absl::StrCat("could not ask the evaluation service at ", address_,
-                         " which challenges score ", dataset, " (", status.error_message(),
-                         "); retry once it is reachable, or check --evaluation_address"),
-            {{"dataset", dataset}});
+        return Unavailable("CHALLENGES_UNAVAILABLE",
+                           absl::StrCat("could not list the challenges of the evaluation service "
+                                        "at ",
+                                        address_, " (", status.error_message(),
+                                        "); retry once it is reachable, or check "
+                                        "--evaluation_address"));
       }
       for (const evaluation::Challenge& challenge : response.challenges()) {
         if (challenge.state() == evaluation::Challenge::CLOSED) continue;
-        if (challenge.test_dataset() == dataset || challenge.final_dataset() == dataset) {
-          scoring.push_back(challenge.name());
-        }
+        open.push_back({challenge.name(), challenge.owner(), challenge.test_dataset(),
+                        challenge.final_dataset()});
       }
       page_token = response.next_page_token();
     } while (!page_token.empty());
-    return scoring;
+    return open;
   }
 
  private:

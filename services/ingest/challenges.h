@@ -1,5 +1,6 @@
-// Which datasets the challenges that are not closed score on, so that the ingest
-// service does not delete a dataset a challenge still needs.
+// The challenges that are not closed and the datasets they score on, from the
+// evaluation service. Ingest keeps those datasets from being deleted, and keeps each
+// challenge's hidden final dataset out of sight of the people who compete in it.
 #pragma once
 
 #include <memory>
@@ -10,15 +11,25 @@
 
 namespace ailab::ingest {
 
+// A challenge that is open, or not yet open, and so not closed.
+struct OpenChallenge {
+  // "challenges/ID".
+  std::string name;
+  // User id of its creator.
+  std::string owner;
+  // "datasets/ID" scored on every submission.
+  std::string test_dataset;
+  // "datasets/ID" scored at the close, hidden from participants.
+  std::string final_dataset;
+};
+
 class ChallengeDirectory {
  public:
   virtual ~ChallengeDirectory() = default;
 
-  // Names ("challenges/ID") of the challenges that are not closed and score `dataset`
-  // ("datasets/ID") on every submission or at their close. UNAVAILABLE when the
-  // directory cannot be asked.
-  virtual absl::StatusOr<std::vector<std::string>> ChallengesScoring(
-      const std::string& dataset) = 0;
+  // Lists every challenge that is not closed. UNAVAILABLE (reason
+  // CHALLENGES_UNAVAILABLE) when the directory cannot be reached.
+  virtual absl::StatusOr<std::vector<OpenChallenge>> ListOpenChallenges() = 0;
 };
 
 // Calls the evaluation service at `address` (host:port) with the internal token, so the

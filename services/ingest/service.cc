@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -140,6 +141,62 @@ v1::UploadResult RejectedChunk(const std::string& file_name, absl::string_view r
 
 }  // namespace
 
+// How long a list of open challenges serves reads before ingest lists them again, so
+// that the final dataset of a new challenge is hidden within this time.
+constexpr absl::Duration kChallengeCacheTtl = absl::Seconds(10);
+
+std::vector<OpenChallenge> IngestServiceImpl::CachedOpenChallenges() {
+  {
+    std::lock_guard<std::mutex> lock(challenges_mutex_);
+    if (challenges_refreshing_ || absl::Now() - challenges_listed_ < kChallengeCacheTtl) {
+      return cached_challenges_;
+    }
+    challenges_refreshing_ = true;
+  }
+  // Asked without the lock, so that other reads go on with the last list meanwhile.
+  absl::StatusOr<std::vector<OpenChallenge>> listed = challenges_->ListOpenChallenges();
+  std::lock_guard<std::mutex> lock(challenges_mutex_);
+  challenges_refreshing_ = false;
+  challenges_listed_ = absl::Now();
+  if (listed.ok()) {
+    cached_challenges_ = std::move(listed).value();
+  } else {
+    // NOTE: before the first successful list nothing is hidden, so a final dataset is
+    // readable while ingest has never reached the evaluation service.
+    log::Logger("ingest")->warn(
+        "listing open challenges failed, keeping the last list "
+        "challenges={} error={}",
+        cached_challenges_.size(), std::string(listed.status().message()));
+  }
+  return cached_challenges_;
+}
+
+absl::flat_hash_set<std::string> IngestServiceImpl::HiddenDatasets(
+    const grpc::ServerContext& context) {
+  absl::flat_hash_set<std::string> hidden;
+  if (challenges_ == nullptr) return hidden;
+  absl::StatusOr<rpc::CallerInfo> caller = rpc::CallerOf(context);
+  // CheckCaller has accepted the call already, and platform services see everything.
+  if (!caller.ok() || !caller->identity.has_value()) return hidden;
+  const rpc::Identity& identity = *caller->identity;
+  // HasRole is true for administrators too.
+  if (identity.HasRole(rpc::kRoleDataManager)) return hidden;
+  for (const OpenChallenge& challenge : CachedOpenChallenges()) {
+    if (challenge.owner != identity.user) hidden.insert(challenge.final_dataset);
+  }
+  return hidden;
+}
+
+absl::Status IngestServiceImpl::CheckVisible(const absl::flat_hash_set<std::string>& hidden,
+                                             const std::string& dataset_id) {
+  const std::string name = DatasetName(dataset_id);
+  if (!hidden.contains(name)) return absl::OkStatus();
+  // The same error as for a dataset that does not exist, which reveals nothing.
+  return NotFound("DATASET_NOT_FOUND",
+                  absl::StrCat("dataset \"", name, "\" not found; list datasets with ListDatasets"),
+                  {{"name", name}});
+}
+
 grpc::Status IngestServiceImpl::CreateDataset(grpc::ServerContext* context,
                                               const v1::CreateDatasetRequest* request,
                                               v1::Dataset* response) {
@@ -165,6 +222,7 @@ grpc::Status IngestServiceImpl::GetDataset(grpc::ServerContext* context,
   if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->name(), "name"));
+    AILAB_RETURN_IF_ERROR(CheckVisible(HiddenDatasets(*context), id));
     AILAB_ASSIGN_OR_RETURN(*response, store_.GetDataset(id));
     return absl::OkStatus();
   };
@@ -179,7 +237,12 @@ grpc::Status IngestServiceImpl::ListDatasets(grpc::ServerContext* context,
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
                            ResolvePage(request->page_size(), request->page_token()));
     AILAB_ASSIGN_OR_RETURN(Page<v1::Dataset> result, store_.ListDatasets(page.offset, page.limit));
-    for (v1::Dataset& dataset : result.items) *response->add_datasets() = std::move(dataset);
+    // A page may come back shorter than asked for; the token still moves on by a full page.
+    const absl::flat_hash_set<std::string> hidden = HiddenDatasets(*context);
+    for (v1::Dataset& dataset : result.items) {
+      if (hidden.contains(dataset.name())) continue;
+      *response->add_datasets() = std::move(dataset);
+    }
     response->set_next_page_token(NextPageToken(page, result.items.size(), result.has_more));
     return absl::OkStatus();
   };
@@ -195,8 +258,13 @@ grpc::Status IngestServiceImpl::DeleteDataset(grpc::ServerContext* context,
     if (challenges_ != nullptr) {
       // A challenge that is not closed scores on its datasets until it closes.
       const std::string name = DatasetName(id);
-      AILAB_ASSIGN_OR_RETURN(std::vector<std::string> scoring,
-                             challenges_->ChallengesScoring(name));
+      AILAB_ASSIGN_OR_RETURN(std::vector<OpenChallenge> open, challenges_->ListOpenChallenges());
+      std::vector<std::string> scoring;
+      for (const OpenChallenge& challenge : open) {
+        if (challenge.test_dataset == name || challenge.final_dataset == name) {
+          scoring.push_back(challenge.name);
+        }
+      }
       if (!scoring.empty()) {
         return FailedPrecondition(
             "DATASET_IN_CHALLENGE",
@@ -332,6 +400,7 @@ grpc::Status IngestServiceImpl::ListStudies(grpc::ServerContext* context,
   if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->parent(), "parent"));
+    AILAB_RETURN_IF_ERROR(CheckVisible(HiddenDatasets(*context), id));
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
                            ResolvePage(request->page_size(), request->page_token()));
     AILAB_ASSIGN_OR_RETURN(Page<v1::Study> result, store_.ListStudies(id, page.offset, page.limit));
@@ -348,6 +417,7 @@ grpc::Status IngestServiceImpl::ListSeries(grpc::ServerContext* context,
   if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(ChildName study, ParseChildName(request->parent(), "studies", "parent"));
+    AILAB_RETURN_IF_ERROR(CheckVisible(HiddenDatasets(*context), study.dataset_id));
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
                            ResolvePage(request->page_size(), request->page_token()));
     AILAB_ASSIGN_OR_RETURN(Page<v1::Series> result,
@@ -365,6 +435,7 @@ grpc::Status IngestServiceImpl::GetInstance(grpc::ServerContext* context,
   if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(ChildName name, ParseChildName(request->name(), "instances", "name"));
+    AILAB_RETURN_IF_ERROR(CheckVisible(HiddenDatasets(*context), name.dataset_id));
     AILAB_ASSIGN_OR_RETURN(*response, store_.GetInstance(name.dataset_id, name.id));
     return absl::OkStatus();
   };
@@ -377,6 +448,7 @@ grpc::Status IngestServiceImpl::ListInstances(grpc::ServerContext* context,
   if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->parent(), "parent"));
+    AILAB_RETURN_IF_ERROR(CheckVisible(HiddenDatasets(*context), id));
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
                            ResolvePage(request->page_size(), request->page_token()));
     AILAB_ASSIGN_OR_RETURN(std::vector<InstanceCondition> filter,
@@ -444,6 +516,7 @@ grpc::Status IngestServiceImpl::GetPreparationRun(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(ChildName name,
                            ParseChildName(request->name(), "preparationRuns", "name"));
+    AILAB_RETURN_IF_ERROR(CheckVisible(HiddenDatasets(*context), name.dataset_id));
     AILAB_ASSIGN_OR_RETURN(*response, store_.GetRun(name.dataset_id, name.id));
     return absl::OkStatus();
   };
@@ -456,6 +529,7 @@ grpc::Status IngestServiceImpl::ListPreparationRuns(grpc::ServerContext* context
   if (grpc::Status caller = rpc::CheckCaller(*context); !caller.ok()) return caller;
   auto run = [&]() -> absl::Status {
     AILAB_ASSIGN_OR_RETURN(std::string id, ParseDatasetName(request->parent(), "parent"));
+    AILAB_RETURN_IF_ERROR(CheckVisible(HiddenDatasets(*context), id));
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
                            ResolvePage(request->page_size(), request->page_token()));
     AILAB_ASSIGN_OR_RETURN(Page<v1::PreparationRun> result,

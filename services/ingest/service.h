@@ -6,7 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "challenges.h"
 #include "ingest_file.h"
@@ -18,7 +23,8 @@ namespace ailab::ingest {
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
   // `max_file_bytes` bounds each uploaded file. `challenges`, when not null, is asked
-  // before a dataset is deleted. Arguments must outlive the service.
+  // before a dataset is deleted and for the hidden final datasets that reads must skip.
+  // Arguments must outlive the service.
   IngestServiceImpl(IngestStore& store, FileIngester& ingester, PreparationWorkers& workers,
                     int64_t max_file_bytes, ChallengeDirectory* challenges)
       : store_(store),
@@ -62,11 +68,31 @@ class IngestServiceImpl final : public v1::IngestService::Service {
                                     v1::PreparationRun* response) override;
 
  private:
+  // Returns the names ("datasets/ID") of the datasets that the caller may not read: the
+  // final datasets of challenges that are not closed. Nothing is hidden from a
+  // challenge's owner, data managers, administrators and platform services.
+  absl::flat_hash_set<std::string> HiddenDatasets(const grpc::ServerContext& context);
+
+  // Returns NOT_FOUND, as for a dataset that does not exist, when `dataset_id` is among
+  // `hidden`.
+  static absl::Status CheckVisible(const absl::flat_hash_set<std::string>& hidden,
+                                   const std::string& dataset_id);
+
+  // Returns the open challenges, listed at most kChallengeCacheTtl ago. While the
+  // evaluation service cannot be reached it returns the last list it got, which is
+  // empty before the first success.
+  std::vector<OpenChallenge> CachedOpenChallenges();
+
   IngestStore& store_;
   FileIngester& ingester_;
   PreparationWorkers& workers_;
   const int64_t max_file_bytes_;
   ChallengeDirectory* const challenges_;
+
+  std::mutex challenges_mutex_;
+  std::vector<OpenChallenge> cached_challenges_;
+  absl::Time challenges_listed_ = absl::InfinitePast();
+  bool challenges_refreshing_ = false;
 };
 
 }  // namespace ailab::ingest

@@ -26,6 +26,7 @@
 #include "ailab/imaging/png.h"
 #include "ailab/ingest/v1/ingest.grpc.pb.h"
 #include "ailab/rpc/client.h"
+#include "ailab/rpc/identity.h"
 #include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "fixtures.h"
@@ -711,7 +712,7 @@ uint16_t FreePort() {
   return ntohs(address.sin_port);
 }
 
-// An evaluation service that answers ListChallenges with a fixed list, on loopback.
+// An evaluation service on loopback whose ListChallenges returns a fixed list.
 class FakeEvaluation final : public ailab::evaluation::v1::EvaluationService::Service {
  public:
   explicit FakeEvaluation(std::vector<ailab::evaluation::v1::Challenge> challenges)
@@ -726,6 +727,13 @@ class FakeEvaluation final : public ailab::evaluation::v1::EvaluationService::Se
   ~FakeEvaluation() override { server_->Shutdown(); }
 
   const std::string& address() const { return address_; }
+
+  // Sets the owner of challenge `name`; call before the service under test lists them.
+  void SetOwner(const std::string& name, const std::string& owner) {
+    for (auto& challenge : challenges_) {
+      if (challenge.name() == name) challenge.set_owner(owner);
+    }
+  }
 
   grpc::Status ListChallenges(grpc::ServerContext*,
                               const ailab::evaluation::v1::ListChallengesRequest*,
@@ -751,7 +759,7 @@ ailab::evaluation::v1::Challenge MakeChallenge(const std::string& name, const st
   return challenge;
 }
 
-TEST_CASE("IngestService: datasets of open challenges cannot be deleted", "[ingest]") {
+TEST_CASE("IngestService: open challenge datasets not deletable", "[ingest]") {
   FakeEvaluation evaluation(
       {MakeChallenge("challenges/open", "datasets/scored", "datasets/hidden", false),
        MakeChallenge("challenges/done", "datasets/old", "datasets/old-final", true)});
@@ -789,7 +797,7 @@ TEST_CASE("IngestService: datasets of open challenges cannot be deleted", "[inge
   CHECK_FALSE(exists("datasets/free"));
 }
 
-TEST_CASE("IngestService: no deletion while the evaluation service is unreachable", "[ingest]") {
+TEST_CASE("IngestService: no deletion without evaluation service", "[ingest]") {
   // A port that nothing listens on: the check fails closed and the dataset stays.
   uint16_t port;
   {
@@ -810,6 +818,88 @@ TEST_CASE("IngestService: no deletion while the evaluation service is unreachabl
   get.set_name("datasets/kept");
   v1::Dataset dataset;
   CHECK(ingest.stub().GetDataset(&get_context, get, &dataset).ok());
+}
+
+TEST_CASE("IngestService: open challenge final datasets hidden", "[ingest]") {
+  constexpr char kToken[] = "ingest-test-token";
+  FakeEvaluation evaluation(
+      {MakeChallenge("challenges/open", "datasets/scored", "datasets/hidden", false),
+       MakeChallenge("challenges/done", "datasets/old", "datasets/old-final", true)});
+  evaluation.SetOwner("challenges/open", "olivia");
+  Ingest ingest(
+      {"--evaluation_address=" + evaluation.address(), absl::StrCat("--internal_token=", kToken)});
+
+  // A call for `user` with `role`, or for no one (a platform service) when `user` is "".
+  auto sign = [&](grpc::ClientContext& context, const std::string& user, const char* role) {
+    if (user.empty()) {
+      context.AddMetadata("x-ailab-internal-token", kToken);
+      return;
+    }
+    ailab::rpc::Identity identity;
+    identity.user = user;
+    identity.roles = {role};
+    identity.expires = absl::Now() + absl::Minutes(5);
+    context.AddMetadata(ailab::rpc::kIdentityKey, ailab::rpc::SignIdentity(identity, kToken));
+  };
+  for (const char* id : {"scored", "hidden", "old-final"}) {
+    grpc::ClientContext context;
+    sign(context, "", "");
+    v1::CreateDatasetRequest create;
+    create.set_dataset_id(id);
+    create.mutable_dataset()->set_display_name(id);
+    v1::Dataset dataset;
+    REQUIRE(ingest.stub().CreateDataset(&context, create, &dataset).ok());
+  }
+  auto listed = [&](const std::string& user, const char* role) {
+    grpc::ClientContext context;
+    sign(context, user, role);
+    v1::ListDatasetsRequest request;
+    v1::ListDatasetsResponse response;
+    REQUIRE(ingest.stub().ListDatasets(&context, request, &response).ok());
+    std::set<std::string> names;
+    for (const v1::Dataset& dataset : response.datasets()) names.insert(dataset.name());
+    return names;
+  };
+  auto get = [&](const std::string& user, const char* role, const std::string& name) {
+    grpc::ClientContext context;
+    sign(context, user, role);
+    v1::GetDatasetRequest request;
+    request.set_name(name);
+    v1::Dataset dataset;
+    return ingest.stub().GetDataset(&context, request, &dataset);
+  };
+  auto instances = [&](const std::string& user, const char* role, const std::string& parent) {
+    grpc::ClientContext context;
+    sign(context, user, role);
+    v1::ListInstancesRequest request;
+    request.set_parent(parent);
+    v1::ListInstancesResponse response;
+    return ingest.stub().ListInstances(&context, request, &response);
+  };
+
+  // A radiologist who may compete can read neither the final dataset nor its instances,
+  // and gets the error of a dataset that does not exist.
+  std::set<std::string> seen = listed("rita", "radiologist");
+  CHECK(seen.count("datasets/scored") == 1);
+  CHECK(seen.count("datasets/hidden") == 0);
+  CHECK(seen.count("datasets/old-final") == 1);
+  CheckCode(get("rita", "radiologist", "datasets/hidden"), grpc::StatusCode::NOT_FOUND,
+            "DATASET_NOT_FOUND");
+  CheckCode(instances("rita", "radiologist", "datasets/hidden"), grpc::StatusCode::NOT_FOUND,
+            "DATASET_NOT_FOUND");
+  CHECK(get("rita", "radiologist", "datasets/scored").ok());
+  CHECK(instances("rita", "participant", "datasets/scored").ok());
+  CheckCode(get("paul", "participant", "datasets/hidden"), grpc::StatusCode::NOT_FOUND,
+            "DATASET_NOT_FOUND");
+
+  // The challenge's owner, data managers, administrators and platform services see it.
+  CHECK(listed("olivia", "reviewer").count("datasets/hidden") == 1);
+  CHECK(get("olivia", "reviewer", "datasets/hidden").ok());
+  CHECK(get("dana", "data_manager", "datasets/hidden").ok());
+  CHECK(instances("dana", "data_manager", "datasets/hidden").ok());
+  CHECK(get("ada", "administrator", "datasets/hidden").ok());
+  CHECK(get("", "", "datasets/hidden").ok());
+  CHECK(listed("", "").count("datasets/hidden") == 1);
 }
 
 TEST_CASE("IngestService: calls without the token are rejected", "[ingest]") {
