@@ -272,7 +272,13 @@ function ChallengeView({ challenge, onChanged }: { challenge: Challenge; onChang
       <h3>My submissions</h3>
       <ErrorBanner error={mine.error} />
       {(mine.data?.submissions ?? []).length === 0 ? (
-        <p className="muted">You have not submitted to this challenge. Submit a model from the Create and train page.</p>
+        <p className="muted">
+          You have not submitted to this challenge. Train a model of your own on the Create and train page, then
+          submit it from its results.
+          {hasRole(user, 'radiologist')
+            ? ''
+            : ' Training needs the radiologist role, which your account lacks: ask an administrator to add it.'}
+        </p>
       ) : (
         <ul>
           {(mine.data?.submissions ?? []).map((submission) => (
