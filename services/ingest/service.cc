@@ -153,7 +153,7 @@ std::vector<OpenChallenge> IngestServiceImpl::CachedOpenChallenges() {
     }
     challenges_refreshing_ = true;
   }
-  // Asked without the lock, so that other reads go on with the last list meanwhile.
+  // Listed without the lock, so that other reads go on with the last list meanwhile.
   absl::StatusOr<std::vector<OpenChallenge>> listed = challenges_->ListOpenChallenges();
   std::lock_guard<std::mutex> lock(challenges_mutex_);
   challenges_refreshing_ = false;
