@@ -411,6 +411,8 @@ Reply Gateway::CallIdentity(const Request& request, const std::string& method,
     json = ToJson(identity_->CreateUser(caller, As<idv1::CreateUserRequest>(message)));
   } else if (name == "ListUsers") {
     json = ToJson(identity_->ListUsers(caller, As<idv1::ListUsersRequest>(message)));
+  } else if (name == "LookupUsers") {
+    json = ToJson(identity_->LookupUsers(caller, As<idv1::LookupUsersRequest>(message)));
   } else if (name == "UpdateUser") {
     json = ToJson(identity_->UpdateUser(caller, As<idv1::UpdateUserRequest>(message)));
   } else if (name == "ChangePassword") {

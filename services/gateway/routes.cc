@@ -143,6 +143,7 @@ std::vector<Route> BuildRoutes() {
   add(kIdentity, "GetCurrentUser", any);
   add(kIdentity, "CreateUser", any);
   add(kIdentity, "ListUsers", any);
+  add(kIdentity, "LookupUsers", any);
   add(kIdentity, "UpdateUser", any);
   add(kIdentity, "ChangePassword", any);
   add(kIdentity, "ListAuditEvents", any);
@@ -191,7 +192,7 @@ std::string MethodNameOf(absl::string_view method) {
 
 bool IsReadOnly(absl::string_view method) {
   const std::string name = MethodNameOf(method);
-  for (absl::string_view prefix : {"Get", "List", "Count", "Watch"}) {
+  for (absl::string_view prefix : {"Get", "List", "Lookup", "Count", "Watch"}) {
     if (absl::StartsWith(name, prefix)) return true;
   }
   return false;

@@ -44,7 +44,7 @@ std::string ServiceOf(absl::string_view method);
 // The part after "/": "SaveAnnotation".
 std::string MethodNameOf(absl::string_view method);
 
-// True for methods that only read (Get*, List*, Count*, Watch*); the others are
+// True for methods that only read (Get*, List*, Lookup*, Count*, Watch*); the others are
 // audited.
 bool IsReadOnly(absl::string_view method);
 

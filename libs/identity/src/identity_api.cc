@@ -529,6 +529,11 @@ absl::StatusOr<v1::ListUsersResponse> IdentityApi::ListUsers(const Principal& ca
                                                              const v1::ListUsersRequest& request) {
   return impl_->ListUsers(caller, request);
 }
+absl::StatusOr<v1::LookupUsersResponse> IdentityApi::LookupUsers(
+    const Principal&, const v1::LookupUsersRequest& request) {
+  // Any signed-in user: the gateway authenticated the caller.
+  return impl_->LookupUsers(request);
+}
 absl::StatusOr<v1::User> IdentityApi::UpdateUser(const Principal& caller,
                                                  const v1::UpdateUserRequest& request) {
   return impl_->UpdateUser(caller, request);

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ailab/identity/identity.h"
@@ -396,6 +396,50 @@ TEST_CASE("IdentityApi: list users pages") {
   }
   CHECK(seen == std::vector<std::string>{"admin", "user-0", "user-1", "user-2", "user-3",
                                          "user-4"});
+}
+
+TEST_CASE("IdentityApi: lookup gives display names to anyone") {
+  Fixture fixture;
+  Principal admin = fixture.Admin();
+  v1::CreateUserRequest create;
+  create.set_username("rita");
+  create.set_display_name("Dr. Rita Moreno");
+  create.set_password(kUserPassword);
+  create.add_roles("radiologist");
+  auto rita = fixture.api->CreateUser(admin, create);
+  REQUIRE(rita.ok());
+  v1::User paul = fixture.CreateUser(admin, "paul", {"participant"});
+  Principal participant = fixture.SignInAs("paul", kUserPassword);
+  const std::string rita_id = rita->name().substr(std::string("users/").size());
+  const std::string paul_id = paul.name().substr(std::string("users/").size());
+
+  // A participant without any other role reads names in the order asked, and ids of
+  // no account, or repeated ones, are left out.
+  v1::LookupUsersRequest request;
+  for (const std::string& id : {paul_id, std::string("nobody"), rita_id, paul_id}) {
+    request.add_user_ids(id);
+  }
+  auto found = fixture.api->LookupUsers(participant, request);
+  REQUIRE(found.ok());
+  REQUIRE(found->users_size() == 2);
+  CHECK(found->users(0).name() == paul.name());
+  CHECK(found->users(0).display_name() == "paul");
+  CHECK(found->users(1).name() == rita->name());
+  CHECK(found->users(1).display_name() == "Dr. Rita Moreno");
+
+  // Bad requests name the value.
+  v1::LookupUsersRequest empty;
+  CHECK(CodeOf(fixture.api->LookupUsers(participant, empty).status()) ==
+        absl::StatusCode::kInvalidArgument);
+  v1::LookupUsersRequest injected;
+  injected.add_user_ids("x','y");
+  auto rejected = fixture.api->LookupUsers(participant, injected);
+  CHECK(CodeOf(rejected.status()) == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(rejected.status().message(), "x','y"));
+  v1::LookupUsersRequest many;
+  for (int i = 0; i < 501; ++i) many.add_user_ids(absl::StrCat("u", i));
+  CHECK(CodeOf(fixture.api->LookupUsers(participant, many).status()) ==
+        absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("IdentityApi: audit write list and page") {

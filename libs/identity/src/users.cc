@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -63,6 +65,50 @@ absl::StatusOr<v1::ListUsersResponse> IdentityApi::Impl::ListUsers(
         }
         if (static_cast<int>(rows.size()) > page_size) {
           response.set_next_page_token(pg::EncodePageToken(offset + page_size));
+        }
+        return response;
+      });
+}
+
+absl::StatusOr<v1::LookupUsersResponse> IdentityApi::Impl::LookupUsers(
+    const v1::LookupUsersRequest& request) {
+  constexpr int kMaxIds = 500;
+  if (request.user_ids().empty() || request.user_ids_size() > kMaxIds) {
+    return InvalidArgument("INVALID_USER_IDS", "user_ids",
+                           absl::StrCat("user_ids has ", request.user_ids_size(),
+                                        " entries; give 1 to ", kMaxIds, " user ids"));
+  }
+  // The ids are checked here so that they can travel as one comma-separated parameter.
+  for (const std::string& id : request.user_ids()) {
+    bool valid = !id.empty() && id.size() <= 64;
+    for (char c : id) {
+      valid = valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    }
+    if (!valid) {
+      return InvalidArgument("INVALID_USER_ID", "user_ids",
+                             absl::StrCat("user id \"", id,
+                                          "\" is invalid; user ids are 1 to 64 "
+                                          "letters, digits, \"-\" and \"_\""),
+                             {{"user_id", id}});
+    }
+  }
+  const std::string joined = absl::StrJoin(request.user_ids(), ",");
+  return pool_->Query<v1::LookupUsersResponse>(
+      [&](pqxx::work& tx) -> absl::StatusOr<v1::LookupUsersResponse> {
+        pqxx::result rows = tx.exec_params(
+            "SELECT id, display_name FROM users WHERE id = ANY(string_to_array($1, ','))", joined);
+        absl::flat_hash_map<std::string, std::string> names;
+        for (const auto& row : rows) {
+          names[row[0].as<std::string>()] = row[1].as<std::string>();
+        }
+        v1::LookupUsersResponse response;
+        absl::flat_hash_set<std::string> added;
+        for (const std::string& id : request.user_ids()) {
+          auto it = names.find(id);
+          if (it == names.end() || !added.insert(id).second) continue;
+          v1::UserSummary* user = response.add_users();
+          user->set_name(absl::StrCat(kUserPrefix, id));
+          user->set_display_name(it->second);
         }
         return response;
       });

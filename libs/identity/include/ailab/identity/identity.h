@@ -122,6 +122,8 @@ class IdentityApi {
   absl::StatusOr<v1::User> GetCurrentUser(const Principal& caller, const v1::GetCurrentUserRequest& request);
   absl::StatusOr<v1::User> CreateUser(const Principal& caller, const v1::CreateUserRequest& request);
   absl::StatusOr<v1::ListUsersResponse> ListUsers(const Principal& caller, const v1::ListUsersRequest& request);
+  absl::StatusOr<v1::LookupUsersResponse> LookupUsers(const Principal& caller,
+                                                      const v1::LookupUsersRequest& request);
   absl::StatusOr<v1::User> UpdateUser(const Principal& caller, const v1::UpdateUserRequest& request);
   absl::StatusOr<v1::ChangePasswordResponse> ChangePassword(const Principal& caller,
                                                             const v1::ChangePasswordRequest& request);
