@@ -328,6 +328,28 @@ test('a participant gets no per-image reference labels from any call', async () 
   for (const reply of readable) {
     assert.ok(!reply.text.includes(instancePrefix), `a participant's reply named an image: ${reply.text}`);
   }
+  // The display names for the user ids that leaderboards and rankings show, in the order
+  // asked, without the id that names no account.
+  const names = await post('ailab.identity.v1.IdentityService', 'LookupUsers', {
+    userIds: [rad1.id, 'nobody', participant.id],
+  });
+  assert.equal(names.status, 200, names.text);
+  const users = JSON.parse(names.text).users ?? [];
+  assert.deepEqual(users.map((user) => user.displayName), ['RAD1', 'PART1']);
+  assert.deepEqual(users.map((user) => user.name), [`users/${rad1.id}`, `users/${participant.id}`]);
+});
+
+test('rankings show display names, not user ids', async () => {
+  const {page, problems} = await signedInPage(rad1);
+  await page.goto(`${stack.url}/contest`);
+  await pickUseCaseAndDataset(page);
+  const rankings = page.getByTestId('annotator-rankings');
+  // rad1 labelled the seeded dataset; the stack gave each account its user name in
+  // capitals as display name.
+  await rankings.getByText('RAD1 (you)').waitFor({timeout: 15000});
+  assert.ok(!(await rankings.innerText()).includes(rad1.id), 'the ranking shows a user id');
+  assertNoExceptions(problems);
+  await page.close();
 });
 
 test('every page renders without console errors', async () => {

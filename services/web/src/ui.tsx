@@ -14,7 +14,7 @@ import {
   type ReactNode,
   type SelectHTMLAttributes,
 } from 'react';
-import { ApiError } from './api';
+import { ApiError, call, IDENTITY, resourceId } from './api';
 
 // ---- formatting ----
 
@@ -487,4 +487,38 @@ export function ProgressBar({
 export function StateBadge({ state }: { state: string | undefined }) {
   const name = state ?? 'STATE_UNSPECIFIED';
   return <span className={`badge badge-${name.toLowerCase()}`}>{enumLabel(name)}</span>;
+}
+
+// ---- user names ----
+
+interface LookupUsersResponse {
+  users?: { name?: string; displayName?: string }[];
+}
+
+/**
+ * Returns a function from user id to display name, for the ids given, which other
+ * services record in place of names. An id without an account, or any id while the
+ * names load or when they cannot be read, maps to itself.
+ */
+export function useDisplayNames(ids: string[]): (id: string) => string {
+  const key = Array.from(new Set(ids.filter(Boolean))).sort().join(',');
+  const [names, setNames] = useState<Record<string, string>>({});
+  useEffect(() => {
+    if (!key) return;
+    let current = true;
+    call<LookupUsersResponse>(IDENTITY, 'LookupUsers', { userIds: key.split(',') }).then(
+      (response) => {
+        if (!current) return;
+        const found: Record<string, string> = {};
+        for (const user of response.users ?? []) found[resourceId(user.name ?? '')] = user.displayName ?? '';
+        setNames(found);
+      },
+      // The ids stay on screen: a list that shows ids is better than no list.
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [key]);
+  return useCallback((id: string) => names[id] || id, [names]);
 }

@@ -5,7 +5,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { ANNOTATION, call, hasRole, resourceId, type AnnotatorRanking, type Contest, type ListAnnotatorRankingsResponse } from '../api';
 import type { PageMeta } from '../App';
 import { useSession } from '../session';
-import { Button, ErrorBanner, Field, formatTime, Notice, PageHeader, Pager, Section, toCount, useLoad } from '../ui';
+import { Button, ErrorBanner, Field, formatTime, Notice, PageHeader, Pager, Section, toCount, useDisplayNames, useLoad } from '../ui';
 import './model/model.css';
 import { EChart, SERIES_COLORS } from './model/chart';
 import { dateToLocalInput, displayName, localInputToRfc3339 } from './model/format';
@@ -135,6 +135,7 @@ function RankingView({
   );
   usePolling(rankings.reload, RANKING_REFRESH_MS, live);
   const rows = rankings.data?.rankings ?? [];
+  const nameOf = useDisplayNames(rows.map((row) => row.annotator ?? ''));
 
   return (
     <Section title={title} actions={<Button onClick={rankings.reload}>Refresh</Button>}>
@@ -143,7 +144,7 @@ function RankingView({
         {toCount(rankings.data?.totalSize)} annotators. Skipped images do not count; equal counts share a rank.
         {live ? ' The ranking refreshes every 10 seconds while the contest runs.' : ''}
       </p>
-      {rows.length > 0 && !pageToken ? <RankingChart rankings={rows.slice(0, CHART_TOP)} /> : null}
+      {rows.length > 0 && !pageToken ? <RankingChart rankings={rows.slice(0, CHART_TOP)} nameOf={nameOf} /> : null}
       <div className="table-wrap">
         <table className="table" data-testid="annotator-rankings">
           <caption className="visually-hidden">Annotators ranked by annotated count</caption>
@@ -165,8 +166,8 @@ function RankingView({
               rows.map((row) => (
                 <tr key={row.annotator} className={row.annotator === userId ? 'selected' : undefined}>
                   <td className="numeric">{row.rank}</td>
-                  <td>
-                    {row.annotator}
+                  <td title={row.annotator}>
+                    {nameOf(row.annotator ?? '')}
                     {row.annotator === userId ? ' (you)' : ''}
                   </td>
                   <td className="numeric">{toCount(row.annotatedCount)}</td>
@@ -181,14 +182,14 @@ function RankingView({
   );
 }
 
-function RankingChart({ rankings }: { rankings: AnnotatorRanking[] }) {
+function RankingChart({ rankings, nameOf }: { rankings: AnnotatorRanking[]; nameOf: (id: string) => string }) {
   const option = useMemo<EChartsOption>(
     () => ({
       animation: false,
       tooltip: { trigger: 'axis' },
       grid: { left: 120, right: 30, top: 10, bottom: 30 },
       xAxis: { type: 'value', name: 'Annotated', minInterval: 1 },
-      yAxis: { type: 'category', inverse: true, data: rankings.map((row) => `${row.rank}. ${row.annotator ?? ''}`) },
+      yAxis: { type: 'category', inverse: true, data: rankings.map((row) => `${row.rank}. ${nameOf(row.annotator ?? '')}`) },
       series: [
         {
           type: 'bar',
@@ -198,7 +199,7 @@ function RankingChart({ rankings }: { rankings: AnnotatorRanking[] }) {
         },
       ],
     }),
-    [rankings],
+    [rankings, nameOf],
   );
   return <EChart option={option} label="Annotated count of the leading annotators" height={Math.max(160, 28 * rankings.length + 50)} />;
 }

@@ -16,6 +16,7 @@ import {
   Select,
   StateBadge,
   toCount,
+  useDisplayNames,
   useLoad,
 } from '../ui';
 import './model/model.css';
@@ -132,6 +133,7 @@ function ChallengeView({ challenge, onChanged }: { challenge: Challenge; onChang
       }),
     [name, orderBy, showFinal, pageToken],
   );
+  const nameOf = useDisplayNames((entries.data?.entries ?? []).map((entry) => entry.participant ?? ''));
   const rankedCount = toCount(entries.data?.totalSize);
   const mine = useLoad(
     () =>
@@ -249,7 +251,7 @@ function ChallengeView({ challenge, onChanged }: { challenge: Challenge; onChang
               (entries.data?.entries ?? []).map((entry) => (
                 <tr key={entry.submission ?? entry.participant} className={entry.participant === userId ? 'selected' : undefined}>
                   <td className="numeric">{entry.rank}</td>
-                  <td>{entry.participant}</td>
+                  <td title={entry.participant}>{nameOf(entry.participant ?? '')}</td>
                   <td>{resourceId(entry.model ?? '')}</td>
                   <td className="numeric">
                     {entry.error?.message ? (
