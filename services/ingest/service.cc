@@ -237,7 +237,8 @@ grpc::Status IngestServiceImpl::ListDatasets(grpc::ServerContext* context,
     AILAB_ASSIGN_OR_RETURN(PageRequest page,
                            ResolvePage(request->page_size(), request->page_token()));
     AILAB_ASSIGN_OR_RETURN(Page<v1::Dataset> result, store_.ListDatasets(page.offset, page.limit));
-    // A page may come back shorter than asked for; the token still moves on by a full page.
+    // A page may come back shorter than requested, but the token still moves on by a full
+    // page.
     const absl::flat_hash_set<std::string> hidden = HiddenDatasets(*context);
     for (v1::Dataset& dataset : result.items) {
       if (hidden.contains(dataset.name())) continue;

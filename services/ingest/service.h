@@ -22,7 +22,7 @@ namespace ailab::ingest {
 
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
-  // `max_file_bytes` bounds each uploaded file. `challenges`, when not null, is asked
+  // `max_file_bytes` bounds each uploaded file. `challenges`, when not null, is called
   // before a dataset is deleted and for the hidden final datasets that reads must skip.
   // Arguments must outlive the service.
   IngestServiceImpl(IngestStore& store, FileIngester& ingester, PreparationWorkers& workers,
