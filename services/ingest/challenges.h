@@ -8,20 +8,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ailab/challenges/open_challenges.h"
 
 namespace ailab::ingest {
 
-// A challenge that is open, or not yet open, and so not closed.
-struct OpenChallenge {
-  // "challenges/ID".
-  std::string name;
-  // User id of its creator.
-  std::string owner;
-  // "datasets/ID" scored on every submission.
-  std::string test_dataset;
-  // "datasets/ID" scored at the close, hidden from participants.
-  std::string final_dataset;
-};
+using challenges::OpenChallenge;
 
 class ChallengeDirectory {
  public:

@@ -1,9 +1,10 @@
 // ChallengeSource over the evaluation service's ListChallenges.
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "ailab/challenges/open_challenges.h"
 #include "ailab/evaluation/v1/evaluation.grpc.pb.h"
 #include "ailab/rpc/client.h"
-#include "ailab/rpc/internal_caller.h"
-#include "ailab/rpc/status.h"
 #include "ailab/status/status.h"
 #include "data_sources.h"
 
@@ -13,7 +14,6 @@ namespace {
 namespace evaluation = ::ailab::evaluation::v1;
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(30);
-constexpr int kPageSize = 1000;
 
 class EvaluationChallengeSource : public ChallengeSource {
  public:
@@ -22,32 +22,18 @@ class EvaluationChallengeSource : public ChallengeSource {
         stub_(evaluation::EvaluationService::NewStub(rpc::Connect(address))) {}
 
   absl::StatusOr<std::vector<ReservedDatasets>> ListReservedDatasets() override {
+    absl::StatusOr<std::vector<challenges::OpenChallenge>> open =
+        challenges::ListOpenChallenges(*stub_, kCallTimeout);
+    if (!open.ok()) {
+      return Annotate(open.status(),
+                      absl::StrCat("evaluation service ", address_, " ListChallenges"));
+    }
     std::vector<ReservedDatasets> reserved;
-    std::string page_token;
-    do {
-      evaluation::ListChallengesRequest request;
-      request.set_page_size(kPageSize);
-      request.set_page_token(page_token);
-      evaluation::ListChallengesResponse response;
-      grpc::ClientContext context;
-      rpc::SetTimeout(context, kCallTimeout);
-      // As a platform call acting for no one, the response keeps the final datasets.
-      rpc::AddInternalToken(context);
-      grpc::Status status = stub_->ListChallenges(&context, request, &response);
-      if (!status.ok()) {
-        return Annotate(rpc::FromGrpcStatus(status),
-                        absl::StrCat("evaluation service ", address_, " ListChallenges"));
-      }
-      for (const evaluation::Challenge& challenge : response.challenges()) {
-        if (challenge.state() == evaluation::Challenge::CLOSED) continue;
-        ReservedDatasets datasets;
-        datasets.challenge = challenge.name();
-        datasets.owner = challenge.owner();
-        datasets.datasets = {challenge.test_dataset(), challenge.final_dataset()};
-        reserved.push_back(std::move(datasets));
-      }
-      page_token = response.next_page_token();
-    } while (!page_token.empty());
+    for (challenges::OpenChallenge& challenge : *open) {
+      reserved.push_back({std::move(challenge.name),
+                          std::move(challenge.owner),
+                          {std::move(challenge.test_dataset), std::move(challenge.final_dataset)}});
+    }
     return reserved;
   }
 
